@@ -1,0 +1,22 @@
+# Warning and sanitizer settings shared by every target of the project.
+# coroscope_target_defaults(<target>) applies them; the library's public usage requirements stay clean so a
+# consumer never inherits our -Werror.
+function(coroscope_target_defaults target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                             -Wold-style-cast -Wcast-align -Woverloaded-virtual)
+    if(COROSCOPE_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  endif()
+endfunction()
+
+if(COROSCOPE_SANITIZE)
+  string(REPLACE "," ";" _san_list "${COROSCOPE_SANITIZE}")
+  add_compile_options(-fsanitize=${COROSCOPE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${COROSCOPE_SANITIZE})
+  if("thread" IN_LIST _san_list AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # g++ 12's TSan warns that atomic_thread_fence is unsupported; it is only a warning about precision.
+    add_compile_options(-Wno-tsan)
+  endif()
+endif()

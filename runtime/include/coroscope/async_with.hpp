@@ -1,0 +1,84 @@
+#pragma once
+// `async with` in C++: async_with(cm, body) enters cm, runs the body coroutine, and always exits cm with
+// the body's exception (or none), exactly like Python's statement. The body receives what cm's aenter()
+// produced, if it takes an argument:
+//
+//   co_await async_with(timeout(1s), [&](timeout_scope& cm) -> task<void> { ... });
+//   co_await async_with(tg, [&](task_group& tg) -> task<void> { tg.create_task(work()); co_return; });
+//
+// A context manager provides aenter() and aexit(std::exception_ptr), both awaitable; aexit yields void or
+// bool (true suppresses the body's exception, as a truthy __aexit__ does).
+#include <coroscope/task.hpp>
+
+#include <concepts>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace coroscope {
+
+namespace detail {
+
+template <class A>
+decltype(auto) get_awaiter(A&& a) {
+  if constexpr (requires { static_cast<A&&>(a).operator co_await(); })
+    return static_cast<A&&>(a).operator co_await();
+  else
+    return static_cast<A&&>(a);
+}
+template <class A>
+using await_result_t = decltype(get_awaiter(std::declval<A>()).await_resume());
+
+template <class Body, class V>
+decltype(auto) invoke_body(Body& body, V&& v) {
+  if constexpr (std::is_invocable_v<Body&, V&&>)
+    return body(std::forward<V>(v));
+  else
+    return body();
+}
+
+template <class CM, class Body>
+struct async_with_traits {
+  using enter_t = await_result_t<decltype(std::declval<CM&>().aenter())>;
+  using body_task = decltype(invoke_body(std::declval<Body&>(), std::declval<enter_t>()));
+  using body_result = typename body_task::value_type;
+  using exit_t = await_result_t<decltype(std::declval<CM&>().aexit(std::exception_ptr{}))>;
+  static constexpr bool can_suppress = std::is_same_v<exit_t, bool>;
+  // A body with a value whose exception was suppressed has no value: the result becomes optional.
+  using result = std::conditional_t<can_suppress && !std::is_void_v<body_result>, std::optional<body_result>,
+                                    body_result>;
+};
+
+}  // namespace detail
+
+template <class CM, class Body>
+auto async_with(CM&& cm, Body body) -> task<typename detail::async_with_traits<CM, Body>::result> {
+  using tr = detail::async_with_traits<CM, Body>;
+  using R = typename tr::body_result;
+  decltype(auto) entered = co_await cm.aenter();
+  std::exception_ptr error;
+  std::optional<std::conditional_t<std::is_void_v<R>, int, R>> value;
+  try {
+    if constexpr (std::is_void_v<R>)
+      co_await detail::invoke_body(body, static_cast<typename tr::enter_t>(entered));
+    else
+      value.emplace(co_await detail::invoke_body(body, static_cast<typename tr::enter_t>(entered)));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if constexpr (tr::can_suppress) {
+    bool suppress = co_await cm.aexit(error);
+    if (error && !suppress) std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<R>) {
+      if (error) co_return std::nullopt;
+      co_return std::move(*value);
+    }
+  } else {
+    co_await cm.aexit(error);
+    if (error) std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<R>) co_return std::move(*value);
+  }
+}
+
+}  // namespace coroscope

@@ -1,0 +1,42 @@
+#pragma once
+// asyncio.run: a new loop, the main coroutine run to completion as a task, then every task still pending
+// is cancelled and drained (their shutdown errors go to the exception handler), then the loop is closed.
+// Returns the main coroutine's value or rethrows its exception (ORD-016, ORD-017).
+//
+//   int main() { return coroscope::run(amain()); }
+//   coroscope::run(test_body(), {.clock = coroscope::clock_kind::virtual_time});  // exact, instant timers
+#include <coroscope/event_loop.hpp>
+#include <coroscope/task.hpp>
+
+#include <stdexcept>
+
+namespace coroscope {
+
+using run_options = loop_options;
+
+namespace detail {
+void check_no_running_loop();
+void cancel_all_tasks(event_loop& loop);
+}  // namespace detail
+
+template <class T>
+T run(task<T> main, run_options options = {}) {
+  detail::check_no_running_loop();
+  event_loop loop(options);
+  auto t = loop.create_task(std::move(main));
+  try {
+    future_ref r = t;
+    loop.run_until_done(r);
+  } catch (...) {
+    detail::cancel_all_tasks(loop);
+    throw;
+  }
+  detail::cancel_all_tasks(loop);
+  if constexpr (std::is_void_v<T>) {
+    t.result();
+  } else {
+    return static_cast<T>(t.result());
+  }
+}
+
+}  // namespace coroscope

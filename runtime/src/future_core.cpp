@@ -1,0 +1,117 @@
+#include <coroscope/detail/future_core.hpp>
+#include <coroscope/detail/task_core.hpp>
+#include <coroscope/event_loop.hpp>
+
+#include <iostream>
+#include <stdexcept>
+
+namespace coroscope::detail {
+
+bool future_core::cancel(const std::string* msg) {
+  log_traceback_ = false;
+  if (done()) return false;
+  cancel_msg_ = msg ? std::make_unique<std::string>(*msg) : nullptr;
+  exc_ = nullptr;
+  complete(state::cancelled);
+  return true;
+}
+
+std::exception_ptr future_core::make_cancelled_error() const {
+  if (exc_ && state_ == state::cancelled) return exc_;
+  return std::make_exception_ptr(cancelled_error(cancel_msg_ ? *cancel_msg_ : std::string()));
+}
+
+void future_core::check_result() {
+  switch (state_) {
+    case state::pending:
+      throw invalid_state_error("Result is not set.");
+    case state::cancelled:
+      std::rethrow_exception(make_cancelled_error());
+    case state::finished:
+      log_traceback_ = false;
+      if (exc_) std::rethrow_exception(exc_);
+      return;
+  }
+}
+
+std::exception_ptr future_core::exception() {
+  switch (state_) {
+    case state::pending:
+      throw invalid_state_error("Exception is not set.");
+    case state::cancelled:
+      std::rethrow_exception(make_cancelled_error());
+    case state::finished:
+      break;
+  }
+  log_traceback_ = false;
+  return exc_;
+}
+
+void future_core::check_settable() const {
+  if (is_task_) throw std::runtime_error("Task does not support set_result() or set_exception()");
+  if (done()) throw invalid_state_error("invalid state: the future is already done");
+}
+
+void future_core::set_exception(std::exception_ptr e) {
+  check_settable();
+  if (!e) throw std::invalid_argument("set_exception() needs an exception");
+  exc_ = std::move(e);
+  log_traceback_ = true;
+  complete(state::finished);
+}
+
+void future_core::finish_with_value() noexcept { complete(state::finished); }
+
+void future_core::complete(state s) noexcept {
+  state_ = s;
+  if (callbacks_.empty()) return;
+  if (!loop_) {  // the loop is gone: nothing can run any more
+    discard_callbacks();
+    return;
+  }
+  // Scheduled with call_soon semantics, in registration order; never run inline (ORD-011, ORD-012).
+  callbacks_.drain([this](callback c) {
+    add_ref();
+    loop_->push_ready({c, this});
+  });
+}
+
+void future_core::add_done_callback(callback cb) {
+  if (done()) {
+    if (!loop_) throw std::runtime_error("coroscope: the future's event loop is closed");
+    add_ref();
+    loop_->push_ready({cb, this});  // already done: scheduled, not called (ORD-011 b)
+    return;
+  }
+  callbacks_.push(cb);
+}
+
+std::size_t future_core::remove_done_callback(callback_fn fn, void* ctx) {
+  return callbacks_.remove(fn, ctx, [this](callback c) { c.fn(c.ctx, this, cb_op::discard); });
+}
+
+void future_core::discard_callbacks() noexcept {
+  callbacks_.drain([this](callback c) { c.fn(c.ctx, this, cb_op::discard); });
+}
+
+future_core::~future_core() = default;
+
+void future_core::destroy_self() noexcept {
+  // The refcount reached zero: this is Python's __del__ for futures and tasks (FUT-008).
+  if (log_traceback_ && exc_ && state_ == state::finished) {
+    log_traceback_ = false;
+    exception_context ctx;
+    ctx.message = std::string(kind_name()) + " exception was never retrieved";
+    ctx.exception = exc_;
+    if (is_task_) ctx.task = static_cast<task_core*>(this)->name();
+    if (loop_) {
+      loop_->call_exception_handler(ctx);
+    } else {
+      std::cerr << "coroscope: " << ctx.message << ": " << describe(exc_) << '\n';
+    }
+  }
+  discard_callbacks();
+  dispose();
+}
+
+}  // namespace coroscope::detail
