@@ -170,6 +170,7 @@ void event_loop::wait_for_events(std::int64_t timeout_ns) {
 }
 
 std::string event_loop::describe(const detail::ready_item& it) const {
+  // Only valid before the item runs: running may free its context.
   if (it.cb.fn == &detail::task_step_callback)
     return "<Task " + static_cast<detail::task_core*>(it.cb.ctx)->name() + ">";
   if (it.cb.fn == &detail::handle_trampoline)
@@ -219,7 +220,11 @@ void event_loop::run_once() {
   for (std::size_t ntodo = ready_.size(); ntodo > 0; --ntodo) {
     detail::ready_item it = ready_.pop();
     std::chrono::steady_clock::time_point t0;
-    if (debug_) t0 = std::chrono::steady_clock::now();
+    std::string what;
+    if (debug_) {
+      what = describe(it);
+      t0 = std::chrono::steady_clock::now();
+    }
     try {
       it.cb.fn(it.cb.ctx, it.fut, detail::cb_op::invoke);
     } catch (...) {
@@ -229,7 +234,9 @@ void event_loop::run_once() {
         throw;
       }
       exception_context ctx;
-      ctx.message = "Exception in callback " + describe(it);
+      // The item's context may be gone by now: name the kind of callback only.
+      ctx.message = std::string("Exception in callback ") +
+                    (it.cb.fn == &detail::handle_trampoline ? "<Handle>" : "<done callback>");
       ctx.exception = e;
       call_exception_handler(ctx);
     }
@@ -238,7 +245,7 @@ void event_loop::run_once() {
       if (dt >= slow_callback_) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.3f", dt.count());
-        log("Executing " + describe(it) + " took " + buf + " seconds");
+        log("Executing " + what + " took " + buf + " seconds");
       }
     }
     if (it.fut) it.fut->release();

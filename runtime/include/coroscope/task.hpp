@@ -190,6 +190,29 @@ task_handle<T> create_task(task<T>&& coro, std::string name = {}) {
   return get_running_loop().create_task(std::move(coro), std::move(name));
 }
 
+namespace detail {
+template <class F>
+using invoke_task_t = std::invoke_result_t<F&>;
+template <class F>
+concept task_factory = requires { typename invoke_task_t<F>::promise_type; } &&
+                       std::is_same_v<invoke_task_t<F>, task<typename invoke_task_t<F>::value_type>>;
+
+// Keeps a coroutine lambda's closure alive for as long as its coroutine runs. Calling a capturing lambda
+// coroutine and scheduling the result leaves the coroutine pointing into a closure that dies at the end of
+// the full expression; here the closure is a parameter, so it lives in this frame.
+template <class F>
+invoke_task_t<F> own_and_call(F f) {
+  co_return co_await f();
+}
+}  // namespace detail
+
+// create_task([&]() -> task<int> { ... }): the closure lives as long as the task (see own_and_call).
+template <class F>
+  requires detail::task_factory<std::decay_t<F>>
+auto create_task(F&& f, std::string name = {}) {
+  return create_task(detail::own_and_call(std::decay_t<F>(std::forward<F>(f))), std::move(name));
+}
+
 // asyncio.current_task(): empty when called from a plain callback; throws without a running loop.
 inline task_ref current_task() { return get_running_loop().current_task(); }
 // asyncio.all_tasks(): the running loop's tasks that are not done yet.

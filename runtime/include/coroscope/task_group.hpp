@@ -36,6 +36,13 @@ public:
     return t;
   }
 
+  // create_task([&]() -> task<T> { ... }): the closure lives as long as the task.
+  template <class F>
+    requires detail::task_factory<std::decay_t<F>>
+  auto create_task(F&& f, std::string name = {}) {
+    return create_task(detail::own_and_call(std::decay_t<F>(std::forward<F>(f))), std::move(name));
+  }
+
   detail::ready_awaitable<task_group&> aenter();
   task<void> aexit(std::exception_ptr error);
 

@@ -1,0 +1,62 @@
+#pragma once
+// Helpers shared by the runtime tests: a trace to assert on, and runs on the virtual clock.
+#include <coroscope/coroscope.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace cs = coroscope;
+using namespace std::chrono_literals;
+using cs::task;
+using trace = std::vector<std::string>;
+
+// Runs a coroutine to completion on a virtual-clock loop (asyncio.run with exact, instant timers).
+template <class T>
+T vrun(task<T> t) {
+  return cs::run(std::move(t), {.clock = cs::clock_kind::virtual_time});
+}
+
+// The running loop's virtual time in whole milliseconds, for traces like "done@30".
+inline long now_ms() {
+  return std::lround(cs::get_running_loop().time() * 1000.0);
+}
+inline std::string at(const std::string& what) { return what + "@" + std::to_string(now_ms()); }
+
+// Records every exception-handler call of the running loop (asyncio's set_exception_handler).
+struct handler_calls {
+  std::vector<std::string> messages;
+  std::vector<std::exception_ptr> exceptions;
+  void install(cs::event_loop& loop) {
+    loop.set_exception_handler([this](cs::event_loop&, const cs::exception_context& c) {
+      messages.push_back(c.message);
+      exceptions.push_back(c.exception);
+    });
+  }
+};
+
+// Canonical coroutines of the semantics file.
+inline task<std::string> val(std::string v, std::chrono::milliseconds d, trace* log = nullptr) {
+  co_await cs::sleep(d);
+  if (log) log->push_back("done " + v);
+  co_return v;
+}
+
+template <class E>
+task<std::string> err(E e, std::chrono::milliseconds d) {
+  co_await cs::sleep(d);
+  throw e;
+}
+
+// The message a cancelled_error carries, or "<not cancelled>".
+template <class F>
+std::string cancel_message_of(F&& f) {
+  try {
+    f();
+  } catch (const cs::cancelled_error& e) {
+    return e.message();
+  }
+  return "<not cancelled>";
+}
