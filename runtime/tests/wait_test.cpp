@@ -1,0 +1,342 @@
+// wait (WAI) and wait_for (WF) of ../shared/asyncio-semantics.md.
+#include "support.hpp"
+
+namespace {
+
+using handles = std::vector<cs::task_handle<std::string>>;
+
+template <class V>
+concept accepted_by_wait = requires(V v) { cs::wait(std::move(v)); };
+
+std::vector<std::string> results_of(const handles& hs) {
+  std::vector<std::string> r;
+  for (auto& h : hs) r.push_back(h.cancelled() ? "<cancelled>" : h.result());
+  return r;
+}
+
+TEST(Wait, WAI001_AllCompletedWaitsForEverythingAndNeverRaises) {
+  vrun([]() -> task<void> {
+    auto a = cs::create_task(val("a", 20ms));
+    auto b = cs::create_task(err(std::invalid_argument("b"), 10ms));
+    handles in{a, b};
+    auto [done, pending] = co_await cs::wait(in);
+    EXPECT_EQ(done.size(), 2u);
+    EXPECT_TRUE(pending.empty());
+    EXPECT_THROW(std::rethrow_exception(b.exception()), std::invalid_argument);
+    EXPECT_EQ(now_ms(), 20);
+  }());
+}
+
+TEST(Wait, WAI002_FirstCompletedReturnsAfterTheFirstAndCancelsNothing) {
+  vrun([]() -> task<void> {
+    auto a = cs::create_task(val("a", 30ms));
+    auto b = cs::create_task(val("b", 10ms));
+    auto c = cs::create_task(val("c", 20ms));
+    handles in{a, b, c};
+    auto [done, pending] = co_await cs::wait(in, cs::first_completed);
+    EXPECT_EQ(results_of(done), (std::vector<std::string>{"b"}));
+    EXPECT_EQ(pending.size(), 2u);
+    EXPECT_EQ(co_await a, "a");
+    EXPECT_EQ(co_await c, "c");
+  }());
+}
+
+TEST(Wait, WAI002_EveryFutureDoneWhenWaitReturnsIsInDone) {
+  vrun([]() -> task<void> {
+    auto a = cs::create_task(val("a", 10ms));
+    auto b = cs::create_task(val("b", 10ms));
+    handles in{a, b};
+    auto [done, pending] = co_await cs::wait(in, cs::first_completed);
+    EXPECT_EQ(done.size(), 2u);
+    EXPECT_TRUE(pending.empty());
+  }());
+}
+
+TEST(Wait, WAI003_FirstExceptionReturnsOnTheFirstException) {
+  vrun([]() -> task<void> {
+    auto a = cs::create_task(val("a", 30ms));
+    auto b = cs::create_task(err(std::invalid_argument("b"), 10ms));
+    auto c = cs::create_task(val("c", 5ms));
+    handles in{a, b, c};
+    auto [done, pending] = co_await cs::wait(in, cs::first_exception);
+    EXPECT_EQ(done.size(), 2u);  // b, and c which finished earlier
+    EXPECT_TRUE(pending.size() == 1 && pending[0] == a);
+    co_await a;
+  }());
+}
+
+TEST(Wait, WAI003_FirstExceptionWithoutExceptionsIsAllCompleted) {
+  vrun([]() -> task<void> {
+    auto x = cs::create_task(val("x", 10ms));
+    auto y = cs::create_task(val("y", 20ms));
+    handles in{x, y};
+    auto [done, pending] = co_await cs::wait(in, cs::first_exception);
+    EXPECT_EQ(results_of(done), (std::vector<std::string>{"x", "y"}));
+    EXPECT_TRUE(pending.empty());
+  }());
+}
+
+TEST(Wait, WAI004_FirstExceptionIgnoresCancelledFutures) {
+  vrun([]() -> task<void> {
+    auto a = cs::create_task(val("a", 30ms));
+    auto b = cs::create_task(val("b", 100ms));
+    cs::get_running_loop().call_later(5ms, [b]() mutable { b.cancel(); });
+    handles in{a, b};
+    auto [done, pending] = co_await cs::wait(in, cs::first_exception);
+    EXPECT_EQ(done.size(), 2u);
+    EXPECT_EQ(now_ms(), 30);
+  }());
+}
+
+TEST(Wait, WAI005_TimeoutReturnsWithoutRaisingOrCancelling) {
+  vrun([]() -> task<void> {
+    auto a = cs::create_task(val("a", 10ms));
+    auto b = cs::create_task(val("b", 100ms));
+    handles in{a, b};
+    auto [done, pending] = co_await cs::wait(in, cs::all_completed, 30ms);
+    EXPECT_EQ(results_of(done), (std::vector<std::string>{"a"}));
+    EXPECT_TRUE(pending.size() == 1 && pending[0] == b);
+    EXPECT_EQ(now_ms(), 30);
+    EXPECT_FALSE(b.cancelled());
+    EXPECT_EQ(co_await b, "b");
+
+    auto t = cs::create_task(val("1", 10ms));
+    handles one{t};
+    auto r0 = co_await cs::wait(one, cs::all_completed, 0ms);
+    EXPECT_EQ(r0.done.size(), 0u);
+    EXPECT_EQ(r0.pending.size(), 1u);
+    co_await t;
+  }());
+}
+
+TEST(Wait, WAI006_ArgumentValidation) {
+  vrun([]() -> task<void> {
+    EXPECT_THROW(co_await cs::wait(handles{}), std::invalid_argument);
+    auto t = cs::create_task(val("x", 0ms));
+    handles in{t};
+    EXPECT_THROW(co_await cs::wait(in, static_cast<cs::return_when>(-1)), std::invalid_argument);
+    co_await t;
+  }());
+  // Passing coroutines is forbidden (TypeError in Python): here it does not compile.
+  static_assert(!accepted_by_wait<std::vector<task<int>>>);
+  static_assert(accepted_by_wait<handles>);
+}
+
+TEST(Wait, WAI007_DuplicatesCollapse) {
+  vrun([]() -> task<void> {
+    auto t = cs::create_task(val("x", 1ms));
+    handles in{t, t, t};
+    auto [done, pending] = co_await cs::wait(in);
+    EXPECT_EQ(done.size(), 1u);
+    EXPECT_TRUE(pending.empty());
+  }());
+}
+
+TEST(Wait, WAI008_CancellingTheWaitingTaskCancelsNothingItWaitsOn) {
+  vrun([]() -> task<void> {
+    auto a = cs::create_task(val("a", 30ms));
+    auto w = cs::create_task([&]() -> task<void> {
+      handles in{a};
+      co_await cs::wait(in);
+    });
+    co_await cs::sleep(10ms);
+    w.cancel();
+    EXPECT_THROW(co_await w, cs::cancelled_error);
+    EXPECT_FALSE(a.cancelled());
+    EXPECT_EQ(co_await a, "a");
+  }());
+}
+
+// ------------------------------------------------------------------------------------------- wait_for
+
+TEST(WaitFor, WF001_ResultBeforeTheDeadlineAndInnerExceptionUnchanged) {
+  vrun([]() -> task<void> {
+    EXPECT_EQ(co_await cs::wait_for(val("ok", 10ms), 1s), "ok");
+    EXPECT_THROW(co_await cs::wait_for(err(std::out_of_range("k"), 1ms), 1s), std::out_of_range);
+    EXPECT_EQ(co_await cs::wait_for(val("slow-ok", 50ms), std::nullopt), "slow-ok");
+    EXPECT_EQ(now_ms(), 61);
+  }());
+}
+
+TEST(WaitFor, WF002_OnTimeoutTheInnerIsCancelledAndTimeoutErrorRaised) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto t = cs::create_task([&]() -> task<void> {
+      try {
+        co_await cs::sleep(10s);
+      } catch (const cs::cancelled_error&) {
+        L.push_back("inner got CancelledError");
+        throw;
+      }
+    });
+    try {
+      co_await cs::wait_for(t, 10ms);
+      ADD_FAILURE() << "expected timeout_error";
+    } catch (const cs::timeout_error& e) {
+      L.push_back(at("TimeoutError"));
+      bool cause_is_cancel = false;
+      try {
+        std::rethrow_if_nested(e);
+      } catch (const cs::cancelled_error&) {
+        cause_is_cancel = true;
+      }
+      EXPECT_TRUE(cause_is_cancel);
+    }
+    EXPECT_TRUE(t.cancelled());
+    EXPECT_EQ(cs::current_task().cancelling(), 0);
+  }());
+  EXPECT_EQ(L, (trace{"inner got CancelledError", "TimeoutError@10"}));
+}
+
+TEST(WaitFor, WF003_ZeroTimeoutCancelsACoroutineBeforeItsFirstStep) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto started = [](trace& l) -> task<int> {
+      l.push_back("started");
+      co_return 1;
+    };
+    EXPECT_THROW(co_await cs::wait_for(started(L), 0ms), cs::timeout_error);
+    auto done = cs::create_future<int>();
+    done.set_result(5);
+    EXPECT_EQ(co_await cs::wait_for(done, 0ms), 5);
+  }());
+  EXPECT_TRUE(L.empty());
+}
+
+TEST(WaitFor, WF004_AfterATimeoutWaitForWaitsForTheInnerToFinishCancelling) {
+  trace L;
+  vrun([&]() -> task<void> {
+    try {
+      co_await cs::wait_for(
+          [](trace& l) -> task<void> {
+            bool cancelled = false;
+            try {
+              co_await cs::sleep(10s);
+            } catch (const cs::cancelled_error&) {
+              cancelled = true;
+            }
+            co_await cs::sleep(50ms);
+            l.push_back(at("inner cleanup finished"));
+            if (cancelled) throw cs::cancelled_error();
+          }(L),
+          10ms);
+    } catch (const cs::timeout_error&) {
+      L.push_back(at("TimeoutError"));
+    }
+  }());
+  EXPECT_EQ(L, (trace{"inner cleanup finished@60", "TimeoutError@60"}));
+}
+
+TEST(WaitFor, WF005_AnInnerThatSuppressesCancellationMakesWaitForReturnItsValue) {
+  auto r = vrun([]() -> task<int> {
+    co_return co_await cs::wait_for(
+        []() -> task<int> {
+          try {
+            co_await cs::sleep(10s);
+          } catch (const cs::cancelled_error&) {
+          }
+          co_return 42;
+        }(),
+        10ms);
+  }());
+  EXPECT_EQ(r, 42);
+}
+
+TEST(WaitFor, WF006_AnExceptionRaisedDuringCancellationReplacesTimeoutError) {
+  vrun([]() -> task<void> {
+    auto inner = []() -> task<void> {
+      try {
+        co_await cs::sleep(10s);
+      } catch (const cs::cancelled_error&) {
+        throw std::length_error("Foo");
+      }
+    };
+    EXPECT_THROW(co_await cs::wait_for(inner(), 10ms), std::length_error);
+  }());
+}
+
+TEST(WaitFor, WF007_CancellingTheCallerCancelsTheInnerAndRaisesCancelledError) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto it = cs::create_task([&]() -> task<void> {
+      try {
+        co_await cs::sleep(10s);
+      } catch (const cs::cancelled_error&) {
+        L.push_back("inner cancelled");
+        throw;
+      }
+    });
+    auto wt = cs::create_task([&]() -> task<void> { co_await cs::wait_for(it, 5s); });
+    co_await cs::sleep(10ms);
+    wt.cancel();
+    try {
+      co_await wt;
+    } catch (const cs::cancelled_error&) {
+      L.push_back("outer CancelledError (not Timeout)");
+    } catch (const cs::timeout_error&) {
+      L.push_back("outer TimeoutError");
+    }
+  }());
+  EXPECT_EQ(L, (trace{"inner cancelled", "outer CancelledError (not Timeout)"}));
+}
+
+TEST(WaitFor, WF008_InnerAlreadyDoneWhenTheCallerIsCancelledLosesTheCancelIn311) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto inner = cs::create_task([]() -> task<std::string> { co_return "done"; });
+    auto t = cs::create_task([&]() -> task<void> {
+      auto r = co_await cs::wait_for(inner, 100s);
+      L.push_back("wait_for returned " + r);
+      co_await cs::sleep(10ms);
+      L.push_back("reached end");
+    });
+    co_await cs::sleep(0ms);
+    t.cancel();
+    try {
+      co_await t;
+      L.push_back("task completed normally (cancel lost)");
+    } catch (const cs::cancelled_error&) {
+      L.push_back("task CancelledError");
+    }
+  }());
+  EXPECT_EQ(L, (trace{"wait_for returned done", "reached end", "task completed normally (cancel lost)"}));
+}
+
+TEST(WaitFor, WF009_ACoroutinePassedToWaitForRunsInANewTaskIn311) {
+  vrun([]() -> task<void> {
+    auto me = cs::current_task();
+    bool same = co_await cs::wait_for([&]() -> task<bool> { co_return cs::current_task() == me; }(), 1s);
+    EXPECT_FALSE(same);
+  }());
+}
+
+TEST(WaitFor, WF010_OuterCancelledWhileTheInnerRefusesRaisesCancelledErrorIn311) {
+  vrun([]() -> task<void> {
+    auto inner = cs::create_task([]() -> task<int> {
+      for (int i = 0; i < 2; ++i) {
+        try {
+          co_await cs::sleep(300ms);
+        } catch (const cs::cancelled_error&) {
+        }
+      }
+      co_return 42;
+    });
+    auto t = cs::create_task([&]() -> task<int> { co_return co_await cs::wait_for(inner, 100ms); });
+    co_await cs::sleep(200ms);
+    t.cancel();
+    EXPECT_THROW(co_await t, cs::cancelled_error);
+    EXPECT_EQ(co_await inner, 42);
+  }());
+}
+
+TEST(WaitFor, WF011_WaitForOfAShieldTimesOutWithoutCancellingTheTask) {
+  vrun([]() -> task<void> {
+    auto t = cs::create_task(val("done", 50ms));
+    EXPECT_THROW(co_await cs::wait_for(cs::shield(t), 10ms), cs::timeout_error);
+    EXPECT_FALSE(t.cancelled());
+    EXPECT_FALSE(t.done());
+    EXPECT_EQ(co_await t, "done");
+  }());
+}
+
+}  // namespace
