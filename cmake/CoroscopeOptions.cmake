@@ -5,6 +5,10 @@ function(coroscope_target_defaults target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                                              -Wold-style-cast -Wcast-align -Woverloaded-virtual)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+      # g++ 12 reports -Wrestrict inside libstdc++'s std::string at -O2 (GCC PR 105329): a false positive.
+      target_compile_options(${target} PRIVATE -Wno-restrict)
+    endif()
     if(COROSCOPE_WERROR)
       target_compile_options(${target} PRIVATE -Werror)
     endif()

@@ -27,6 +27,14 @@ bool env_debug() noexcept {
   const char* v = std::getenv("COROSCOPE_DEBUG");
   return v && *v && std::strcmp(v, "0") != 0;
 }
+
+// COROSCOPE_CLOCK=virtual runs every loop of the process on the virtual clock: a program built on
+// coroscope::run() can be tested with exact, instant timers without changing its code.
+clock_kind env_clock(clock_kind requested) noexcept {
+  const char* v = std::getenv("COROSCOPE_CLOCK");
+  if (v && std::strcmp(v, "virtual") == 0) return clock_kind::virtual_time;
+  return requested;
+}
 }  // namespace
 
 event_loop* running_loop() noexcept { return tls_running_loop; }
@@ -92,11 +100,9 @@ event_loop& get_running_loop() {
 // ------------------------------------------------------------------------------------------------- loop
 
 event_loop::event_loop(loop_options options)
-    : clock_(options.clock),
+    : clock_(detail::env_clock(options.clock)),
       debug_(options.debug || detail::env_debug()),
-      slow_callback_(options.slow_callback_duration) {
-  real_origin_ = 0;
-}
+      slow_callback_(options.slow_callback_duration) {}
 
 event_loop::~event_loop() { teardown(); }
 

@@ -65,6 +65,9 @@ void task_core::step() noexcept {
   } else {
     started_ = true;
     resume_point_.resume();
+#if !COROSCOPE_SYMMETRIC_TRANSFER
+    while (auto next = std::exchange(pending_transfer, nullptr)) next.resume();
+#endif
     deliver_cancel_ = false;
   }
   lp->set_current_task_core(prev);

@@ -15,7 +15,7 @@ TEST(Cancellation, CAN001_TaskCancelledBeforeItsFirstStepNeverRunsItsBody) {
     EXPECT_TRUE(t.cancel());
     EXPECT_FALSE(t.cancelled());
     EXPECT_EQ(t.cancelling(), 1);
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_TRUE(t.cancelled());
   }());
   EXPECT_TRUE(L.empty());
@@ -147,14 +147,14 @@ TEST(Cancellation, CAN005_RepeatedCancelCountsButDeliversOneCancelledError) {
       r.push_back(t.cancelling());
     }
     EXPECT_EQ(r, (std::vector<int>{1, 1, 1, 2, 1, 3}));
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_FALSE(t.cancel());
 
     auto u = cs::create_task(sleep_forever());
     u.cancel();
     u.cancel();
     EXPECT_EQ(u.cancelling(), 2);
-    EXPECT_THROW(co_await u, cs::cancelled_error);
+    CO_EXPECT_THROW(u, cs::cancelled_error);
     EXPECT_TRUE(u.cancelled());
   }());
   EXPECT_EQ(seen_inside, (std::vector<int>{3}));
@@ -179,7 +179,7 @@ TEST(Cancellation, CAN006_UncancelDecrementsAndIsIneffectiveOnceDone) {
     L.push_back(std::string("still running ") + (t.done() ? "False" : "True") + " " + std::to_string(t.cancelling()));
     t.cancel();
     L.push_back("after second cancel " + std::to_string(t.cancelling()));
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_EQ(t.uncancel(), 0);
     EXPECT_TRUE(t.cancelled());
   }());
@@ -195,7 +195,7 @@ TEST(Cancellation, CAN007_UncancelToZeroDoesNotRescindAPendingThrowIn311) {
     co_await cs::sleep(0ms);  // t is parked in its sleep(0)
     t.cancel();
     EXPECT_EQ(t.uncancel(), 0);
-    EXPECT_THROW(co_await t, cs::cancelled_error);  // 3.13 would return "ok"
+    CO_EXPECT_THROW(t, cs::cancelled_error);  // 3.13 would return "ok"
   }());
 }
 
@@ -211,7 +211,7 @@ TEST(Cancellation, CAN008_ACoroutineMaySuppressCancellation) {
     }());
     co_await cs::sleep(0ms);
     t.cancel();
-    EXPECT_EQ(co_await t, 42);
+    CO_EXPECT_EQ(t, 42);
     EXPECT_FALSE(t.cancelled());
     EXPECT_EQ(t.cancelling(), 1);
 
@@ -227,7 +227,7 @@ TEST(Cancellation, CAN008_ACoroutineMaySuppressCancellation) {
     });
     co_await cs::sleep(0ms);
     u.cancel();
-    EXPECT_EQ(co_await u, "finished");
+    CO_EXPECT_EQ(u, "finished");
     EXPECT_EQ(inside, 1);
     EXPECT_FALSE(u.cancelled());
   }());
@@ -240,14 +240,14 @@ TEST(Cancellation, CAN009_CancellingATaskCancelsTheFutureItAwaitsSynchronously) 
     co_await cs::sleep(0ms);
     t.cancel();
     EXPECT_TRUE(f.cancelled());
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_TRUE(t.cancelled());
 
     auto g = cs::create_future<int>();
     auto u = cs::create_task([&]() -> task<void> { co_await g; });
     co_await cs::sleep(0ms);
     g.cancel();
-    EXPECT_THROW(co_await u, cs::cancelled_error);
+    CO_EXPECT_THROW(u, cs::cancelled_error);
     EXPECT_TRUE(g.cancelled());
     EXPECT_TRUE(u.cancelled());
   }());
@@ -275,7 +275,7 @@ TEST(Cancellation, CAN010_CancellationPropagatesDownAChainOfAwaitedTasks) {
     co_await cs::sleep(0ms);
     ot.cancel();
     EXPECT_EQ(it.cancelling(), 1);
-    EXPECT_THROW(co_await ot, cs::cancelled_error);
+    CO_EXPECT_THROW(ot, cs::cancelled_error);
     EXPECT_TRUE(it.cancelled());
     EXPECT_TRUE(ot.cancelled());
   }());
@@ -298,7 +298,7 @@ TEST(Cancellation, CAN011_AnInnerTaskThatSuppressesCancellationLetsTheOuterGetIt
     });
     co_await cs::sleep(0ms);
     ot.cancel();
-    EXPECT_EQ(co_await ot, 7);
+    CO_EXPECT_EQ(ot, 7);
     EXPECT_FALSE(ot.cancelled());
   }());
 }
@@ -345,7 +345,7 @@ TEST(Cancellation, CAN013_SelfCancelRaisesAtTheNextAwait) {
         throw;
       }
     });
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_TRUE(t.cancelled());
   }());
   EXPECT_EQ(L, (trace{"after self-cancel, still running", "next await raised immediately@0"}));
@@ -356,12 +356,12 @@ TEST(Cancellation, CAN013_SelfCancelAlsoCancelsTheAwaitedNestedTask) {
     auto f = cs::create_future<int>();
     cs::task_handle<void> n;
     auto t = cs::create_task([&]() -> task<void> {
-      n = cs::create_task([&]() -> task<void> { co_await f; }());
+      n = cs::create_task([&]() -> task<void> { co_await f; });
       co_await cs::sleep(0ms);
       cs::current_task().cancel();
       co_await n;
     });
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_TRUE(t.cancelled());
     EXPECT_TRUE(n.cancelled());
     EXPECT_TRUE(f.cancelled());
@@ -374,7 +374,7 @@ TEST(Cancellation, CAN014_SelfCancelThenReturnDiscardsTheResult) {
       cs::current_task().cancel();
       co_return 5;
     }());
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_TRUE(t.cancelled());
   }());
 }
@@ -393,7 +393,7 @@ TEST(Cancellation, CAN015_CancelledErrorIsNotAStdException) {
     });
     co_await cs::sleep(0ms);
     t.cancel();
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_TRUE(t.cancelled());
     EXPECT_FALSE(caught_as_std);
   }());
@@ -410,7 +410,7 @@ TEST(Cancellation, CAN015_ATaskMayConvertCancellationIntoAnotherException) {
     }());
     co_await cs::sleep(0ms);
     t.cancel();
-    EXPECT_THROW(co_await t, std::out_of_range);
+    CO_EXPECT_THROW(t, std::out_of_range);
     EXPECT_FALSE(t.cancelled());
     EXPECT_THROW(std::rethrow_exception(t.exception()), std::out_of_range);
   }());
@@ -441,7 +441,7 @@ TEST(Cancellation, CAN016_CancellationWinsOverAPendingResult) {
     co_await cs::sleep(0ms);
     f.set_result(1);  // t's wake-up is queued...
     t.cancel();       // ...but the cancellation is delivered instead
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_TRUE(t.cancelled());
   }());
 }
@@ -466,7 +466,7 @@ TEST(Cancellation, CAN017_CleanupMayAwaitAndTheTaskIsNotDoneUntilItFinishes) {
     t.cancel();
     co_await cs::sleep(0ms);
     L.push_back(std::string("done right after delivery? ") + (t.done() ? "True" : "False"));
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     L.push_back(std::string("cancelled ") + (t.cancelled() ? "True" : "False"));
   }());
   EXPECT_EQ(L, (trace{"cleanup awaits", "done right after delivery? False", "cleanup done", "cancelled True"}));

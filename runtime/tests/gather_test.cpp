@@ -75,7 +75,7 @@ TEST(Gather, GAT004_CancellingTheGatherFutureCancelsUnfinishedChildren) {
     co_await cs::sleep(0ms);
     EXPECT_TRUE(g.cancel());
     EXPECT_FALSE(g.cancelled());  // like a Task, only a request
-    EXPECT_THROW(co_await g, cs::cancelled_error);
+    CO_EXPECT_THROW(g, cs::cancelled_error);
     EXPECT_TRUE(ta.cancelled() && tb.cancelled());
   }());
   EXPECT_EQ(L, (trace{"a cancelled", "b cancelled"}));
@@ -89,7 +89,7 @@ TEST(Gather, GAT004_AChildWithAResultKeepsIt) {
     auto b = cs::create_task(child(L, "b"));
     auto g = cs::gather(a, b);
     EXPECT_TRUE(g.cancel());
-    EXPECT_THROW(co_await g, cs::cancelled_error);
+    CO_EXPECT_THROW(g, cs::cancelled_error);
     EXPECT_EQ(a.result(), "a");
     EXPECT_TRUE(b.cancelled());
   }());
@@ -116,7 +116,7 @@ TEST(Gather, GAT005_CancellingTheAwaitingTaskCancelsTheChildren) {
     auto p = cs::create_task([&]() -> task<void> { co_await cs::gather(child(L, "a"), child(L, "b")); });
     co_await cs::sleep(10ms);  // the children are running
     p.cancel();
-    EXPECT_THROW(co_await p, cs::cancelled_error);
+    CO_EXPECT_THROW(p, cs::cancelled_error);
     L.push_back(std::string("parent cancelled ") + (p.cancelled() ? "True" : "False"));
   }());
   EXPECT_EQ(L, (trace{"a cancelled", "b cancelled", "parent cancelled True"}));
@@ -128,7 +128,7 @@ TEST(Gather, GAT005_NestedGathersAreCancelledToo) {
     auto outer = cs::gather(cs::gather(child(L, "x"), child(L, "y")), child(L, "z"));
     co_await cs::sleep(0ms);
     EXPECT_TRUE(outer.cancel());
-    EXPECT_THROW(co_await outer, cs::cancelled_error);
+    CO_EXPECT_THROW(outer, cs::cancelled_error);
     EXPECT_FALSE(outer.cancel());  // done now
   }());
   std::sort(L.begin(), L.end());
@@ -232,7 +232,8 @@ TEST(Gather, GAT011_GatherOfADoneFutureCompletesOneIterationLater) {
     EXPECT_FALSE(g.done());  // 3.11: its done callback is scheduled, not run inline
     co_await cs::sleep(0ms);
     EXPECT_TRUE(g.done());
-    EXPECT_EQ(std::get<0>(co_await g), 1);
+    auto [first] = co_await g;
+    EXPECT_EQ(first, 1);
   }());
 }
 

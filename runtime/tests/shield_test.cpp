@@ -21,7 +21,7 @@ TEST(Shield, SHD001_TheCallerIsCancelledTheInnerKeepsRunning) {
     });
     co_await cs::sleep(10ms);
     c.cancel();
-    EXPECT_THROW(co_await c, cs::cancelled_error);
+    CO_EXPECT_THROW(c, cs::cancelled_error);
     L.push_back(std::string("caller cancelled ") + (c.cancelled() ? "True" : "False") + " inner cancelled " +
                 (inner.cancelled() ? "True" : "False"));
     L.push_back("inner result later " + co_await inner);
@@ -32,8 +32,8 @@ TEST(Shield, SHD001_TheCallerIsCancelledTheInnerKeepsRunning) {
 
 TEST(Shield, SHD002_ResultAndExceptionPassThrough) {
   vrun([]() -> task<void> {
-    EXPECT_EQ(co_await cs::shield(val("res", 10ms)), "res");
-    EXPECT_THROW(co_await cs::shield(err(std::invalid_argument("v"), 10ms)), std::invalid_argument);
+    CO_EXPECT_EQ(cs::shield(val("res", 10ms)), "res");
+    CO_EXPECT_THROW(cs::shield(err(std::invalid_argument("v"), 10ms)), std::invalid_argument);
   }());
 }
 
@@ -55,7 +55,7 @@ TEST(Shield, SHD004_CancellingTheOuterFutureLeavesTheInnerAlone) {
     auto outer = cs::shield(inner);
     EXPECT_TRUE(outer.cancel());
     EXPECT_TRUE(outer.cancelled());  // a plain future: cancelled at once
-    EXPECT_EQ(co_await inner, "x");
+    CO_EXPECT_EQ(inner, "x");
     EXPECT_FALSE(inner.cancelled());
   }());
 }
@@ -149,7 +149,7 @@ TEST(AsCompleted, ASC004_DuplicatesAreCollapsed) {
     std::vector<cs::task_handle<std::string>> in{c, c};
     auto items = cs::as_completed(in);
     EXPECT_EQ(items.size(), 1u);
-    for (auto next : items) EXPECT_EQ(co_await next, "x");
+    for (auto next : items) CO_EXPECT_EQ(next, "x");
   }());
 }
 

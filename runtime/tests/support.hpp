@@ -60,3 +60,28 @@ std::string cancel_message_of(F&& f) {
   }
   return "<not cancelled>";
 }
+
+// g++ 12 keeps some objects of GoogleTest's macros (declared in if-conditions) outside the coroutine
+// frame, so a co_await inside EXPECT_*(...) can resume with a clobbered stack at -O0. These macros await
+// in a plain statement first, then assert.
+template <class E, class A>
+task<bool> raises(A aw) {
+  try {
+    co_await std::move(aw);
+  } catch (const E&) {
+    co_return true;
+  } catch (...) {
+    co_return false;
+  }
+  co_return false;
+}
+#define CO_EXPECT_THROW(expr, type)                                  \
+  do {                                                               \
+    bool co_raised_ = co_await raises<type>(expr);                   \
+    EXPECT_TRUE(co_raised_) << #expr " should throw " #type;         \
+  } while (false)
+#define CO_EXPECT_EQ(expr, expected)        \
+  do {                                      \
+    auto co_value_ = co_await (expr);       \
+    EXPECT_EQ(co_value_, expected);         \
+  } while (false)

@@ -162,7 +162,7 @@ TEST(TaskGroup, TG007_ChildErrorsTakePriorityOverAnExternalCancel) {
     });
     co_await cs::sleep(10ms);
     t.cancel();
-    EXPECT_THROW(co_await t, cs::exception_group);
+    CO_EXPECT_THROW(t, cs::exception_group);
   }());
 }
 

@@ -55,7 +55,7 @@ TEST(Timeout, TMO003_NoneNeverFiresAndRescheduleMovesOrDisablesTheDeadline) {
     co_await cs::async_with(never, []() -> task<void> { co_await cs::sleep(20ms); });
 
     auto later = cs::timeout(std::nullopt);
-    EXPECT_THROW(co_await cs::async_with(later,
+    CO_EXPECT_THROW(cs::async_with(later,
                                          [](cs::timeout_scope& cm) -> task<void> {
                                            cm.reschedule(cs::get_running_loop().now() + 10ms);
                                            co_await cs::sleep(1s);
@@ -146,7 +146,7 @@ TEST(Timeout, TMO006_WhenNestedScopesExpireTogetherOnlyTheOutermostConverts) {
 TEST(Timeout, TMO007_ForeignExceptionsPassThroughUnchanged) {
   vrun([]() -> task<void> {
     auto cm = cs::timeout(1s);
-    EXPECT_THROW(co_await cs::async_with(cm,
+    CO_EXPECT_THROW(cs::async_with(cm,
                                          []() -> task<void> {
                                            throw std::out_of_range("k");
                                            co_return;
@@ -154,7 +154,7 @@ TEST(Timeout, TMO007_ForeignExceptionsPassThroughUnchanged) {
                  std::out_of_range);
     EXPECT_FALSE(cm.expired());
     auto cm2 = cs::timeout(10ms);
-    EXPECT_THROW(co_await cs::async_with(cm2,
+    CO_EXPECT_THROW(cs::async_with(cm2,
                                          []() -> task<void> {
                                            try {
                                              co_await cs::sleep(1s);
@@ -175,7 +175,7 @@ TEST(Timeout, TMO008_AnExternalCancelPropagatesAsCancelledError) {
     });
     co_await cs::sleep(10ms);
     t.cancel();
-    EXPECT_THROW(co_await t, cs::cancelled_error);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
     EXPECT_FALSE(cm.expired());
     EXPECT_TRUE(t.cancelled());
 
@@ -185,7 +185,7 @@ TEST(Timeout, TMO008_AnExternalCancelPropagatesAsCancelledError) {
         co_await cs::sleep(2s);
       });
     });
-    EXPECT_THROW(co_await self, cs::cancelled_error);
+    CO_EXPECT_THROW(self, cs::cancelled_error);
   }());
 }
 
@@ -222,7 +222,7 @@ TEST(Timeout, TMO008_TimeoutStillWorksWhenTheTaskCarriesAnUnhandledCancel) {
     } catch (const cs::cancelled_error&) {
     }
     EXPECT_EQ(cs::current_task().cancelling(), 1);
-    EXPECT_THROW(co_await cs::async_with(cs::timeout(0ms), []() -> task<void> { co_await cs::sleep(1s); }),
+    CO_EXPECT_THROW(cs::async_with(cs::timeout(0ms), []() -> task<void> { co_await cs::sleep(1s); }),
                  cs::timeout_error);
   }());
 }
@@ -247,10 +247,10 @@ TEST(Timeout, TMO010_TimeoutAtWhenAndStateErrors) {
     auto cm = cs::timeout_at(d);
     EXPECT_EQ(cm.when(), d);
     EXPECT_THROW(cm.reschedule(d), std::runtime_error);  // not entered yet
-    EXPECT_THROW(co_await cs::async_with(cm, []() -> task<void> { co_await cs::sleep(1s); }), cs::timeout_error);
+    CO_EXPECT_THROW(cs::async_with(cm, []() -> task<void> { co_await cs::sleep(1s); }), cs::timeout_error);
     EXPECT_TRUE(cm.expired());
     EXPECT_THROW(cm.reschedule(d), std::runtime_error);  // after exit
-    EXPECT_THROW(co_await cs::async_with(cm, []() -> task<void> { co_return; }), std::runtime_error);  // twice
+    CO_EXPECT_THROW(cs::async_with(cm, []() -> task<void> { co_return; }), std::runtime_error);  // twice
 
     auto outside = cs::timeout(1s);
     bool refused = false;

@@ -36,8 +36,8 @@ TEST(Wait, WAI002_FirstCompletedReturnsAfterTheFirstAndCancelsNothing) {
     auto [done, pending] = co_await cs::wait(in, cs::first_completed);
     EXPECT_EQ(results_of(done), (std::vector<std::string>{"b"}));
     EXPECT_EQ(pending.size(), 2u);
-    EXPECT_EQ(co_await a, "a");
-    EXPECT_EQ(co_await c, "c");
+    CO_EXPECT_EQ(a, "a");
+    CO_EXPECT_EQ(c, "c");
   }());
 }
 
@@ -98,7 +98,7 @@ TEST(Wait, WAI005_TimeoutReturnsWithoutRaisingOrCancelling) {
     EXPECT_TRUE(pending.size() == 1 && pending[0] == b);
     EXPECT_EQ(now_ms(), 30);
     EXPECT_FALSE(b.cancelled());
-    EXPECT_EQ(co_await b, "b");
+    CO_EXPECT_EQ(b, "b");
 
     auto t = cs::create_task(val("1", 10ms));
     handles one{t};
@@ -111,10 +111,10 @@ TEST(Wait, WAI005_TimeoutReturnsWithoutRaisingOrCancelling) {
 
 TEST(Wait, WAI006_ArgumentValidation) {
   vrun([]() -> task<void> {
-    EXPECT_THROW(co_await cs::wait(handles{}), std::invalid_argument);
+    CO_EXPECT_THROW(cs::wait(handles{}), std::invalid_argument);
     auto t = cs::create_task(val("x", 0ms));
     handles in{t};
-    EXPECT_THROW(co_await cs::wait(in, static_cast<cs::return_when>(-1)), std::invalid_argument);
+    CO_EXPECT_THROW(cs::wait(in, static_cast<cs::return_when>(-1)), std::invalid_argument);
     co_await t;
   }());
   // Passing coroutines is forbidden (TypeError in Python): here it does not compile.
@@ -141,9 +141,9 @@ TEST(Wait, WAI008_CancellingTheWaitingTaskCancelsNothingItWaitsOn) {
     });
     co_await cs::sleep(10ms);
     w.cancel();
-    EXPECT_THROW(co_await w, cs::cancelled_error);
+    CO_EXPECT_THROW(w, cs::cancelled_error);
     EXPECT_FALSE(a.cancelled());
-    EXPECT_EQ(co_await a, "a");
+    CO_EXPECT_EQ(a, "a");
   }());
 }
 
@@ -151,9 +151,9 @@ TEST(Wait, WAI008_CancellingTheWaitingTaskCancelsNothingItWaitsOn) {
 
 TEST(WaitFor, WF001_ResultBeforeTheDeadlineAndInnerExceptionUnchanged) {
   vrun([]() -> task<void> {
-    EXPECT_EQ(co_await cs::wait_for(val("ok", 10ms), 1s), "ok");
-    EXPECT_THROW(co_await cs::wait_for(err(std::out_of_range("k"), 1ms), 1s), std::out_of_range);
-    EXPECT_EQ(co_await cs::wait_for(val("slow-ok", 50ms), std::nullopt), "slow-ok");
+    CO_EXPECT_EQ(cs::wait_for(val("ok", 10ms), 1s), "ok");
+    CO_EXPECT_THROW(cs::wait_for(err(std::out_of_range("k"), 1ms), 1s), std::out_of_range);
+    CO_EXPECT_EQ(cs::wait_for(val("slow-ok", 50ms), std::nullopt), "slow-ok");
     EXPECT_EQ(now_ms(), 61);
   }());
 }
@@ -195,10 +195,10 @@ TEST(WaitFor, WF003_ZeroTimeoutCancelsACoroutineBeforeItsFirstStep) {
       l.push_back("started");
       co_return 1;
     };
-    EXPECT_THROW(co_await cs::wait_for(started(L), 0ms), cs::timeout_error);
+    CO_EXPECT_THROW(cs::wait_for(started(L), 0ms), cs::timeout_error);
     auto done = cs::create_future<int>();
     done.set_result(5);
-    EXPECT_EQ(co_await cs::wait_for(done, 0ms), 5);
+    CO_EXPECT_EQ(cs::wait_for(done, 0ms), 5);
   }());
   EXPECT_TRUE(L.empty());
 }
@@ -251,7 +251,7 @@ TEST(WaitFor, WF006_AnExceptionRaisedDuringCancellationReplacesTimeoutError) {
         throw std::length_error("Foo");
       }
     };
-    EXPECT_THROW(co_await cs::wait_for(inner(), 10ms), std::length_error);
+    CO_EXPECT_THROW(cs::wait_for(inner(), 10ms), std::length_error);
   }());
 }
 
@@ -324,18 +324,18 @@ TEST(WaitFor, WF010_OuterCancelledWhileTheInnerRefusesRaisesCancelledErrorIn311)
     auto t = cs::create_task([&]() -> task<int> { co_return co_await cs::wait_for(inner, 100ms); });
     co_await cs::sleep(200ms);
     t.cancel();
-    EXPECT_THROW(co_await t, cs::cancelled_error);
-    EXPECT_EQ(co_await inner, 42);
+    CO_EXPECT_THROW(t, cs::cancelled_error);
+    CO_EXPECT_EQ(inner, 42);
   }());
 }
 
 TEST(WaitFor, WF011_WaitForOfAShieldTimesOutWithoutCancellingTheTask) {
   vrun([]() -> task<void> {
     auto t = cs::create_task(val("done", 50ms));
-    EXPECT_THROW(co_await cs::wait_for(cs::shield(t), 10ms), cs::timeout_error);
+    CO_EXPECT_THROW(cs::wait_for(cs::shield(t), 10ms), cs::timeout_error);
     EXPECT_FALSE(t.cancelled());
     EXPECT_FALSE(t.done());
-    EXPECT_EQ(co_await t, "done");
+    CO_EXPECT_EQ(t, "done");
   }());
 }
 

@@ -287,7 +287,6 @@ private:
   std::size_t cancelled_timers_ = 0;
   std::uint64_t timer_seq_ = 0;
   std::int64_t virtual_now_ = 0;
-  std::int64_t real_origin_ = 0;
   clock_kind clock_;
   bool debug_;
   bool stopping_ = false;

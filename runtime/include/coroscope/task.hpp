@@ -44,10 +44,18 @@ public:
 
 struct final_awaiter {
   bool await_ready() const noexcept { return false; }
+#if COROSCOPE_SYMMETRIC_TRANSFER
   template <class P>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-    return h.promise().on_final_suspend();
+    auto next = h.promise().on_final_suspend();
+    return next ? next : std::noop_coroutine();
   }
+#else
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) noexcept {
+    if (auto next = h.promise().on_final_suspend()) pending_transfer = next;
+  }
+#endif
   void await_resume() const noexcept {}
 };
 
@@ -99,11 +107,19 @@ public:
       if (h.promise().started()) throw invalid_state_error("coroscope: a task<T> can be awaited only once");
       return false;
     }
+#if COROSCOPE_SYMMETRIC_TRANSFER
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
       h.promise().continuation_ = caller;
       h.promise().mark_started_inline();
       return h;
     }
+#else
+    void await_suspend(std::coroutine_handle<> caller) noexcept {
+      h.promise().continuation_ = caller;
+      h.promise().mark_started_inline();
+      detail::pending_transfer = h;
+    }
+#endif
     T await_resume() {
       auto& p = h.promise();
       if (p.frame_exc_) std::rethrow_exception(p.frame_exc_);
@@ -202,7 +218,8 @@ concept task_factory = requires { typename invoke_task_t<F>::promise_type; } &&
 // the full expression; here the closure is a parameter, so it lives in this frame.
 template <class F>
 invoke_task_t<F> own_and_call(F f) {
-  co_return co_await f();
+  auto body = f();  // a named local: g++ 12 mishandles some task temporaries inside co_await at -O0
+  co_return co_await body;
 }
 }  // namespace detail
 

@@ -41,7 +41,7 @@ public:
 private:
   // Under AddressSanitizer every frame gets its own allocation, so a use-after-free of a frame is reported
   // instead of being hidden by reuse.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(COROSCOPE_NO_FRAME_POOL)
   static constexpr bool bypass = true;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -10,7 +10,23 @@
 
 #include <coroutine>
 
+// Symmetric transfer (await_suspend returning the next handle) only avoids stack growth when the
+// compiler turns the resumption into a tail call. clang guarantees it at every optimisation level; g++ 12
+// only does it when optimising sibling calls (not at -O0 or -O1), and then a loop of synchronously
+// completing awaits overflows the stack. Where it is not guaranteed, a transfer is handed to the
+// trampoline in task_core::step() instead: one extra return-and-call per transfer, bounded stack always.
+#if !defined(COROSCOPE_SYMMETRIC_TRANSFER)
+#if defined(__clang__)
+#define COROSCOPE_SYMMETRIC_TRANSFER 1
+#else
+#define COROSCOPE_SYMMETRIC_TRANSFER 0
+#endif
+#endif
+
 namespace coroscope::detail {
+
+// The handle the running step resumes next (trampoline mode only).
+inline thread_local std::coroutine_handle<> pending_transfer{};
 
 class task_core : public future_core {
 public:
@@ -56,11 +72,11 @@ public:
   bool value_set_ = false;
   // Called from final_suspend of a Task's own frame.
   void finish() noexcept;
-  // Called from final_suspend of any frame; the one place that decides where control goes next.
+  // Called from final_suspend of any frame: where control goes next (null: back to the loop).
   std::coroutine_handle<> on_final_suspend() noexcept {
     if (continuation_) return continuation_;
     finish();
-    return std::noop_coroutine();
+    return nullptr;
   }
 
   // The loop tears down a task that is still pending when the loop is destroyed.
