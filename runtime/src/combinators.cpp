@@ -28,7 +28,9 @@ task<void> wait_impl(std::vector<future_core*> fs, return_when rw, std::optional
   event_loop& loop = get_running_loop();
   future<void> waiter(loop);
   rc_ptr<wait_state> st(new wait_state(fs.size(), rw, waiter));
-  if (timeout) st->timeout_ = loop.call_later(*timeout, [st] { st->on_timeout(); });
+  // The timer holds a plain pointer: holding st would make a cycle (st keeps the timer's handle), and the
+  // cleanup below cancels the timer before st can go.
+  if (timeout) st->timeout_ = loop.call_later(*timeout, [s = st.get()] { s->on_timeout(); });
   for (auto* f : fs) f->add_done_callback(bind_callback<wait_state, &wait_state::on_completion>(st.get()));
   finally cleanup{[&] {
     st->timeout_.cancel();
@@ -158,11 +160,9 @@ task<future_core*> as_completed_state::get() {
 void start_as_completed(as_completed_state& st, std::optional<duration> timeout) {
   for (auto* c : st.all)
     c->add_done_callback(bind_callback<as_completed_state, &as_completed_state::on_completion>(&st));
-  if (!st.todo.empty() && timeout) {
-    st.add_ref();
-    rc_ptr<as_completed_state> p(&st);
-    st.timeout = get_running_loop().call_later(*timeout, [p] { p->on_timeout(); });
-  }
+  // A plain pointer: the state cancels its timer when it goes (holding it would be a cycle).
+  if (!st.todo.empty() && timeout)
+    st.timeout = get_running_loop().call_later(*timeout, [s = &st] { s->on_timeout(); });
 }
 
 }  // namespace coroscope::detail

@@ -1,5 +1,8 @@
 #include <coroscope/exceptions.hpp>
 
+#include <cstdlib>
+#include <cxxabi.h>
+#include <memory>
 #include <typeinfo>
 
 namespace coroscope {
@@ -13,40 +16,21 @@ std::exception_ptr make_exception_group(std::string message, std::vector<std::ex
 
 namespace detail {
 
-bool is_cancelled_error(const std::exception_ptr& e) noexcept {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const cancelled_error&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+bool is_cancelled_error(const std::exception_ptr& e) noexcept { return holds<cancelled_error>(e); }
 
 bool is_fatal_error(const std::exception_ptr& e) noexcept {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const system_exit&) {
-    return true;
-  } catch (const keyboard_interrupt&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
+  return holds<system_exit>(e) || holds<keyboard_interrupt>(e);
 }
 
-bool is_std_exception(const std::exception_ptr& e) noexcept {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
+bool is_std_exception(const std::exception_ptr& e) noexcept { return holds<std::exception>(e); }
+
+namespace {
+std::string type_name(const std::type_info& t) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> n(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && n ? n.get() : t.name();
 }
+}  // namespace
 
 std::string describe(const std::exception_ptr& e) {
   if (!e) return "no exception";
@@ -55,9 +39,9 @@ std::string describe(const std::exception_ptr& e) {
   } catch (const cancelled_error& x) {
     return x.message().empty() ? "cancelled_error" : "cancelled_error: " + x.message();
   } catch (const base_exception& x) {
-    return std::string(typeid(x).name()) + ": " + x.what();
+    return type_name(typeid(x)) + ": " + x.what();
   } catch (const std::exception& x) {
-    return std::string(typeid(x).name()) + ": " + x.what();
+    return type_name(typeid(x)) + ": " + x.what();
   } catch (...) {
     return "unknown exception";
   }

@@ -199,4 +199,16 @@ TEST(Futures, FUT010_TasksRefuseSetResultAndCannotAwaitThemselves) {
   }());
 }
 
+TEST(Futures, FUT006_ARejectedSetExceptionLeavesTheFuturePending) {
+  // C++ has no StopIteration; the closest misuse, an empty exception_ptr, is rejected the same way 3.11
+  // rejects StopIteration: an error, and the future stays pending.
+  vrun([]() -> task<void> {
+    auto f = cs::create_future<int>();
+    EXPECT_THROW(f.set_exception(std::exception_ptr()), std::invalid_argument);
+    EXPECT_FALSE(f.done());
+    f.cancel();
+    co_return;
+  }());
+}
+
 }  // namespace

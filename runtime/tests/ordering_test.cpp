@@ -464,4 +464,18 @@ TEST(Ordering, ORD017_RunUntilCompleteContract) {
   EXPECT_TRUE(reentrant_refused);
 }
 
+TEST(Ordering, ORD018_CreateTaskNeverRunsTheBodyEagerlyAsIn311) {
+  // 3.12's eager task factory would run a non-blocking body inside create_task; 3.11 (and coroscope) never do.
+  trace L;
+  vrun([&]() -> task<void> {
+    auto q = cs::create_task([&]() -> task<std::string> {
+      L.push_back("quick ran");
+      co_return "q";
+    });
+    L.push_back(std::string("after create_task done=") + (q.done() ? "True" : "False"));
+    co_await q;
+  }());
+  EXPECT_EQ(L, (trace{"after create_task done=False", "quick ran"}));
+}
+
 }  // namespace

@@ -153,4 +153,10 @@ TEST(AsCompleted, ASC004_DuplicatesAreCollapsed) {
   }());
 }
 
+TEST(AsCompleted, ASC005_ItemsAreNewAwaitablesNotTheInputTasks) {
+  // Plain iteration yields new coroutines in every version; async iteration (3.13) does not exist in 3.11.
+  using range = decltype(cs::as_completed(std::declval<std::vector<cs::task_handle<int>>>()));
+  static_assert(std::is_same_v<decltype(*std::declval<range>().begin()), task<int>>);
+}
+
 }  // namespace

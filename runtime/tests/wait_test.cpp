@@ -339,4 +339,10 @@ TEST(WaitFor, WF011_WaitForOfAShieldTimesOutWithoutCancellingTheTask) {
   }());
 }
 
+TEST(Wait, WAI009_WaitTakesAVectorOfHandlesNotALazySequence) {
+  // 3.11 rejects a generator with TypeError; here wait() takes a std::vector, so a lazy view does not compile.
+  static_assert(!accepted_by_wait<std::vector<int>>);
+  static_assert(accepted_by_wait<std::vector<cs::future<int>>>);
+}
+
 }  // namespace

@@ -14,6 +14,21 @@
 
 namespace coroscope {
 
+namespace detail {
+// Whether e holds an E: one rethrow, so only for exceptional paths.
+template <class E>
+bool holds(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace detail
+
 // Root of the exceptions that are not errors in the std::exception sense (Python's BaseException minus
 // Exception): cancellation, interpreter-exit analogues and groups holding them.
 class base_exception {
@@ -79,14 +94,7 @@ public:
   template <class E>
   std::size_t count() const {
     std::size_t n = 0;
-    for (const auto& e : exceptions_) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const E&) {
-        ++n;
-      } catch (...) {
-      }
-    }
+    for (const auto& e : exceptions_) n += detail::holds<E>(e) ? 1 : 0;
     return n;
   }
   template <class E>

@@ -1,5 +1,7 @@
 #pragma once
 // Small value types the combinators return.
+#include <coroscope/exceptions.hpp>
+
 #include <exception>
 #include <utility>
 #include <variant>
@@ -37,14 +39,7 @@ public:
   // True when the slot holds an exception of type E (e.g. cancelled_error, GAT-007).
   template <class E>
   bool holds() const noexcept {
-    if (has_value()) return false;
-    try {
-      std::rethrow_exception(std::get<1>(v_));
-    } catch (const E&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
+    return !has_value() && detail::holds<E>(std::get<1>(v_));
   }
 
 private:

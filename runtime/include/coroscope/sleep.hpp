@@ -33,12 +33,7 @@ public:
   explicit sleep_awaiter(duration d) noexcept : delay_(d) {}
   sleep_awaiter(const sleep_awaiter&) = delete;
   sleep_awaiter& operator=(const sleep_awaiter&) = delete;
-  ~sleep_awaiter() {
-    if (timer_) {
-      timer_->awaiter = nullptr;
-      timer_->cancel();
-    }
-  }
+  ~sleep_awaiter() { drop_timer(); }
 
   bool await_ready() const noexcept { return false; }  // sleep always suspends, even sleep(0)
   void await_suspend(std::coroutine_handle<> h) {
@@ -50,7 +45,8 @@ public:
     event_loop* loop = task_->loop();
     timer_ = new sleep_timer(this);
     timer_->when = (loop->now() + delay_).time_since_epoch().count();
-    loop->add_timer(timer_);  // the heap owns the node; we keep a pointer to cancel it
+    timer_->add_ref();       // ours: the node stays valid even when the loop drops it (closed, purged)
+    loop->add_timer(timer_);  // the heap's: the node's initial reference
     task_->park_on(this, h);
   }
   void await_resume() {
@@ -67,22 +63,24 @@ public:
     if (state_ != st::pending) return false;
     state_ = st::cancelled;
     if (msg) msg_ = std::make_unique<std::string>(*msg);
-    if (timer_) {
-      timer_->awaiter = nullptr;
-      timer_->cancel();
-      timer_ = nullptr;
-    }
+    drop_timer();
     task_->loop()->push_step(task_);
     return true;
   }
 
   void fired() {
-    timer_ = nullptr;
+    drop_timer();
     state_ = st::fired;
     task_->loop()->push_step(task_);
   }
 
 private:
+  void drop_timer() noexcept {
+    if (!timer_) return;
+    timer_->awaiter = nullptr;
+    timer_->cancel();
+    std::exchange(timer_, nullptr)->release();
+  }
   enum class st : unsigned char { pending, fired, cancelled };
   duration delay_;
   task_core* task_ = nullptr;
@@ -92,7 +90,7 @@ private:
 };
 
 inline void sleep_timer::run() {
-  if (awaiter) std::exchange(awaiter, nullptr)->fired();
+  if (awaiter) awaiter->fired();  // the loop holds its reference while this runs
 }
 
 template <class T>
