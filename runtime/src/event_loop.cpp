@@ -15,7 +15,6 @@ namespace coroscope {
 namespace detail {
 
 namespace {
-thread_local event_loop* tls_running_loop = nullptr;
 
 std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -37,8 +36,6 @@ clock_kind env_clock(clock_kind requested) noexcept {
 }
 }  // namespace
 
-event_loop* running_loop() noexcept { return tls_running_loop; }
-void set_running_loop(event_loop* l) noexcept { tls_running_loop = l; }
 
 void handle_trampoline(void* ctx, future_core*, cb_op op) {
   auto* n = static_cast<handle_node*>(ctx);
@@ -114,7 +111,6 @@ void event_loop::check_open() const {
   if (closed_) throw std::runtime_error("coroscope: Event loop is closed");
 }
 
-void event_loop::push_step(detail::task_core* t) { ready_.push({{&detail::task_step_callback, t}, nullptr}); }
 
 void event_loop::add_timer(detail::timer_node* n) {
   n->seq = ++timer_seq_;
@@ -185,77 +181,96 @@ std::string event_loop::describe(const detail::ready_item& it) const {
 }
 
 void event_loop::run_once() {
-  // Lazy deletion: cancelled timers stay in the heap until they surface or outnumber the live ones.
-  if (timers_.size() > 100 && cancelled_timers_ * 2 > timers_.size()) {
-    purge_cancelled_timers();
-  } else {
-    while (!timers_.empty() && timers_.front().node->cancelled) {
+  if (!timers_.empty()) {
+    // Lazy deletion: cancelled timers stay in the heap until they surface or outnumber the live ones.
+    if (timers_.size() > 100 && cancelled_timers_ * 2 > timers_.size()) {
+      purge_cancelled_timers();
+    } else {
+      while (!timers_.empty() && timers_.front().node->cancelled) {
+        std::pop_heap(timers_.begin(), timers_.end(), later);
+        auto* n = timers_.back().node;
+        timers_.pop_back();
+        n->heap_loop = nullptr;
+        --cancelled_timers_;
+        n->release();
+      }
+    }
+  }
+
+  if (ready_.empty() && !stopping_) {
+    std::int64_t timeout = -1;
+    if (!timers_.empty())
+      timeout = std::max<std::int64_t>(0, timers_.front().when - now().time_since_epoch().count());
+    wait_for_events(timeout);
+  }
+
+  // Due timers go after the callbacks that are already ready (ORD-005). The clock is read only when a
+  // timer is pending: clock_gettime costs more than a whole task switch.
+  if (!timers_.empty()) {
+    const std::int64_t end = now().time_since_epoch().count();
+    while (!timers_.empty() && timers_.front().when <= end) {
       std::pop_heap(timers_.begin(), timers_.end(), later);
       auto* n = timers_.back().node;
       timers_.pop_back();
       n->heap_loop = nullptr;
-      --cancelled_timers_;
-      n->release();
-    }
-  }
-
-  std::int64_t timeout = -1;
-  if (!ready_.empty() || stopping_) {
-    timeout = 0;
-  } else if (!timers_.empty()) {
-    timeout = std::max<std::int64_t>(0, timers_.front().when - now().time_since_epoch().count());
-  }
-  wait_for_events(timeout);
-
-  // Due timers go after the callbacks that are already ready (ORD-005).
-  const std::int64_t end = now().time_since_epoch().count();
-  while (!timers_.empty() && timers_.front().when <= end) {
-    std::pop_heap(timers_.begin(), timers_.end(), later);
-    auto* n = timers_.back().node;
-    timers_.pop_back();
-    n->heap_loop = nullptr;
-    if (n->cancelled) {
-      --cancelled_timers_;
-      n->release();
-      continue;
-    }
-    ready_.push({{&detail::handle_trampoline, n}, nullptr});  // the heap's reference moves to the queue
-  }
-
-  // One batch: what is ready now. What these callbacks schedule runs in the next iteration (ORD-002).
-  for (std::size_t ntodo = ready_.size(); ntodo > 0; --ntodo) {
-    detail::ready_item it = ready_.pop();
-    std::chrono::steady_clock::time_point t0;
-    std::string what;
-    if (debug_) {
-      what = describe(it);
-      t0 = std::chrono::steady_clock::now();
-    }
-    try {
-      it.cb.fn(it.cb.ctx, it.fut, detail::cb_op::invoke);
-    } catch (...) {
-      auto e = std::current_exception();
-      if (detail::is_fatal_error(e)) {
-        if (it.fut) it.fut->release();
-        throw;
+      if (n->cancelled) {
+        --cancelled_timers_;
+        n->release();
+        continue;
       }
-      exception_context ctx;
-      // The item's context may be gone by now: name the kind of callback only.
-      ctx.message = std::string("Exception in callback ") +
-                    (it.cb.fn == &detail::handle_trampoline ? "<Handle>" : "<done callback>");
-      ctx.exception = e;
-      call_exception_handler(ctx);
+      ready_.push({{&detail::handle_trampoline, n}, nullptr});  // the heap's reference moves to the queue
     }
-    if (debug_) {
-      auto dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0);
+  }
+  run_ready_batch();
+}
+
+void event_loop::report_callback_exception(const detail::ready_item& it, std::exception_ptr e) {
+  if (detail::is_fatal_error(e)) {
+    if (it.fut) it.fut->release();
+    std::rethrow_exception(e);
+  }
+  exception_context ctx;
+  // The item's context may be gone by now: name the kind of callback only.
+  ctx.message = std::string("Exception in callback ") +
+                (it.cb.fn == &detail::handle_trampoline ? "<Handle>" : "<done callback>");
+  ctx.exception = std::move(e);
+  call_exception_handler(ctx);
+}
+
+// One batch: what is ready now. What these callbacks schedule runs in the next iteration (ORD-002).
+void event_loop::run_ready_batch() {
+  std::size_t ntodo = ready_.size();
+  if (debug_) [[unlikely]] {
+    for (; ntodo > 0; --ntodo) {
+      detail::ready_item it = ready_.pop();
+      const std::string what = describe(it);
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        it.cb.fn(it.cb.ctx, it.fut, detail::cb_op::invoke);
+      } catch (...) {
+        report_callback_exception(it, std::current_exception());
+      }
+      const auto dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0);
       if (dt >= slow_callback_) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.3f", dt.count());
         log("Executing " + what + " took " + buf + " seconds");
       }
+      if (it.fut) it.fut->release();
+      if (fatal_) std::rethrow_exception(std::exchange(fatal_, nullptr));
+    }
+    return;
+  }
+  for (; ntodo > 0; --ntodo) {
+    detail::ready_item it = ready_.pop();
+    try {
+      it.cb.fn(it.cb.ctx, it.fut, detail::cb_op::invoke);
+    } catch (...) {
+      report_callback_exception(it, std::current_exception());
     }
     if (it.fut) it.fut->release();
-    if (fatal_) std::rethrow_exception(std::exchange(fatal_, nullptr));
+    if (fatal_) [[unlikely]]
+      std::rethrow_exception(std::exchange(fatal_, nullptr));
   }
 }
 

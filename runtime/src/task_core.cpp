@@ -55,7 +55,7 @@ void task_core::step() noexcept {
   fut_waiter_ = nullptr;
   task_core* prev = lp->current_task_core();
   lp->set_current_task_core(this);
-  add_ref();  // the frame must survive its own completion until this function is done with it
+  // The loop's own reference (owned_by_loop_) keeps the frame alive through its own completion.
   if (!started_ && deliver_cancel_) {
     // Cancelled before its first step: the body never runs (CAN-001).
     started_ = true;
@@ -75,7 +75,6 @@ void task_core::step() noexcept {
     owned_by_loop_ = false;
     release();
   }
-  release();
 }
 
 void task_core::finish() noexcept {
@@ -123,12 +122,9 @@ void task_core::abandon() noexcept {
   fut_waiter_ = nullptr;
 }
 
-task_core& current_task_or_throw() {
-  event_loop* l = running_loop();
-  if (!l) throw std::runtime_error("coroscope: no running event loop");
-  task_core* t = l->current_task_core();
-  if (!t) throw std::runtime_error("coroscope: an awaitable was used outside a task");
-  return *t;
+void throw_no_current_task() {
+  if (!running_loop()) throw std::runtime_error("coroscope: no running event loop");
+  throw std::runtime_error("coroscope: an awaitable was used outside a task");
 }
 
 void park_on_future(future_core& f, std::coroutine_handle<> h) {

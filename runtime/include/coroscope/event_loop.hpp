@@ -244,7 +244,7 @@ public:
 
   // --- internal plumbing used by the library's own awaitables ---
   void push_ready(const detail::ready_item& it) { ready_.push(it); }
-  void push_step(detail::task_core* t);
+  inline void push_step(detail::task_core* t);
   void add_timer(detail::timer_node* n);
   void note_timer_cancelled() noexcept { ++cancelled_timers_; }
   void note_fatal(std::exception_ptr e) noexcept {
@@ -268,6 +268,8 @@ private:
   }
   void check_open() const;
   void run_once();
+  void run_ready_batch();
+  void report_callback_exception(const detail::ready_item& it, std::exception_ptr e);
   void purge_cancelled_timers();
   void wait_for_events(std::int64_t timeout_ns);  // timeout < 0: indefinitely
   std::string describe(const detail::ready_item& it) const;
@@ -306,8 +308,15 @@ private:
 event_loop& get_running_loop();
 
 namespace detail {
-event_loop* running_loop() noexcept;
-void set_running_loop(event_loop* l) noexcept;
+// The loop running on this thread (asyncio's _running_loop). Inline so the hot path reads it directly.
+inline thread_local event_loop* tls_running_loop = nullptr;
+inline event_loop* running_loop() noexcept { return tls_running_loop; }
+inline void set_running_loop(event_loop* l) noexcept { tls_running_loop = l; }
+void task_step_callback(void* ctx, future_core* fut, cb_op op);
 }  // namespace detail
+
+inline void event_loop::push_step(detail::task_core* t) {
+  ready_.push({{&detail::task_step_callback, t}, nullptr});
+}
 
 }  // namespace coroscope

@@ -111,7 +111,14 @@ void task_step_callback(void* ctx, future_core* fut, cb_op op);
 
 // The task running on this thread's loop; throws std::runtime_error when a coroscope awaitable is used
 // outside a task (asyncio raises RuntimeError the same way).
-task_core& current_task_or_throw();
+[[noreturn]] void throw_no_current_task();
+inline task_core& current_task_or_throw() {
+  event_loop* l = running_loop();
+  task_core* t = l ? l->current_task_core() : nullptr;
+  if (!t) [[unlikely]]
+    throw_no_current_task();
+  return *t;
+}
 
 // The shared await protocol for anything future-like (futures, task handles, gather's future).
 void park_on_future(future_core& f, std::coroutine_handle<> h);
