@@ -7,8 +7,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <coroscope/executor.hpp>
+
+#include <cerrno>
+#include <ctime>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 namespace coroscope {
 
@@ -50,6 +59,47 @@ void handle_node::cancel() noexcept {
   if (cancelled) return;
   cancelled = true;
   if (heap_loop) heap_loop->note_timer_cancelled();
+}
+
+loop_anchor::loop_anchor() {
+  wakefd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wakefd < 0) throw std::system_error(errno, std::generic_category(), "coroscope: eventfd");
+}
+
+loop_anchor::~loop_anchor() {
+  for (auto* n : pending) n->release();
+  if (wakefd >= 0) ::close(wakefd);
+}
+
+void loop_anchor::post(handle_node* n) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> g(m);
+    if (!open) {
+      n->release();
+      throw std::runtime_error("coroscope: Event loop is closed");
+    }
+    pending.push_back(n);
+    first = pending.size() == 1;
+    ever_posted.store(true, std::memory_order_relaxed);
+    has_pending.store(true, std::memory_order_release);
+  }
+  // One write per batch: the loop drains everything when it wakes. The fd lives as long as the anchor.
+  if (first) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto w = ::write(wakefd, &one, sizeof one);
+  }
+}
+
+void loop_anchor::close() {
+  std::vector<handle_node*> dropped;
+  {
+    std::lock_guard<std::mutex> g(m);
+    open = false;
+    dropped.swap(pending);
+    has_pending.store(false, std::memory_order_relaxed);
+  }
+  for (auto* n : dropped) n->release();
 }
 
 void ready_queue::grow() {
@@ -99,7 +149,18 @@ event_loop& get_running_loop() {
 event_loop::event_loop(loop_options options)
     : clock_(detail::env_clock(options.clock)),
       debug_(options.debug || detail::env_debug()),
-      slow_callback_(options.slow_callback_duration) {}
+      slow_callback_(options.slow_callback_duration),
+      anchor_(std::make_shared<detail::loop_anchor>()) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "coroscope: epoll_create1");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = anchor_->wakefd;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, anchor_->wakefd, &ev) != 0) {
+    ::close(epfd_);
+    throw std::system_error(errno, std::generic_category(), "coroscope: epoll_ctl");
+  }
+}
 
 event_loop::~event_loop() { teardown(); }
 
@@ -160,14 +221,130 @@ void event_loop::purge_cancelled_timers() {
 }
 
 void event_loop::wait_for_events(std::int64_t timeout_ns) {
-  if (timeout_ns < 0)
-    throw std::runtime_error(
-        "coroscope: deadlock: nothing is ready, no timer is pending and nothing can wake the loop");
-  if (timeout_ns == 0) return;
+  // Callbacks from other threads are drained at the top of every iteration (has_pending), so a zero
+  // timeout needs the kernel only when file descriptors are watched.
+  const bool fds = !fds_.empty();
   if (clock_ == clock_kind::virtual_time) {
-    virtual_now_ += timeout_ns;
+    // Virtual time: real I/O is polled without waiting, then the clock jumps to the next timer. With no
+    // timer, only something real can make progress: wait for it, or report the deadlock.
+    if (timeout_ns < 0) {
+      if (!fds && external_pending_ == 0 && !anchor_->ever_posted.load(std::memory_order_relaxed))
+        throw std::runtime_error(
+            "coroscope: deadlock: nothing is ready, no timer is pending and nothing can wake the loop");
+      poll_io(-1);
+      return;
+    }
+    if (fds) poll_io(0);
+    if (timeout_ns > 0 && ready_.empty()) virtual_now_ += timeout_ns;
+    return;
+  }
+  // Real time: like asyncio, wait for whatever may come (another thread may call call_soon_threadsafe).
+  if (timeout_ns == 0 && !fds) return;
+  poll_io(timeout_ns);
+}
+
+void event_loop::drain_threadsafe() {
+  anchor_->drain([this](detail::handle_node* n) { ready_.push({{&detail::handle_trampoline, n}, nullptr}); });
+}
+
+void event_loop::poll_io(std::int64_t timeout_ns) {
+  epoll_event evs[128];
+  int n;
+  if (timeout_ns < 0) {
+    n = ::epoll_pwait2(epfd_, evs, 128, nullptr, nullptr);
   } else {
-    std::this_thread::sleep_for(std::chrono::nanoseconds(timeout_ns));
+    timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+    n = ::epoll_pwait2(epfd_, evs, 128, &ts, nullptr);
+  }
+  if (n < 0) {
+    if (errno == EINTR) return;
+    throw std::system_error(errno, std::generic_category(), "coroscope: epoll_pwait2");
+  }
+  // Callbacks posted by other threads while we slept were queued first, as asyncio appends them to
+  // _ready at call time; then the I/O callbacks, in the order the kernel reported them.
+  for (int i = 0; i < n; ++i)
+    if (evs[i].data.fd == anchor_->wakefd) {
+      std::uint64_t v;
+      [[maybe_unused]] auto r = ::read(anchor_->wakefd, &v, sizeof v);
+    }
+  drain_threadsafe();
+  for (int i = 0; i < n; ++i) {
+    const int fd = evs[i].data.fd;
+    if (fd == anchor_->wakefd) continue;
+    auto it = fds_.find(fd);
+    if (it == fds_.end()) continue;
+    const std::uint32_t e = evs[i].events;
+    auto queue = [this](const handle& h) {
+      auto* node = h.node();
+      if (!node || node->cancelled) return;
+      node->add_ref();
+      ready_.push({{&detail::handle_trampoline, node}, nullptr});
+    };
+    if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) queue(it->second.reader);
+    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) queue(it->second.writer);
+  }
+}
+
+void event_loop::watch(int fd, bool read, detail::handle_node* cb) {
+  handle h(cb);
+  cb->release();  // h holds it now
+  if (closed_) throw std::runtime_error("coroscope: Event loop is closed");
+  if (fd < 0) throw std::invalid_argument("coroscope: invalid file descriptor " + std::to_string(fd));
+  auto [it, inserted] = fds_.try_emplace(fd);
+  auto& w = it->second;
+  handle& slot = read ? w.reader : w.writer;
+  slot.cancel();  // a second reader replaces the first
+  slot = std::move(h);
+  const std::uint32_t want = w.events | (read ? EPOLLIN : EPOLLOUT);
+  if (want != w.events || inserted) {
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epfd_, inserted ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0) {
+      const int err = errno;
+      if (inserted) fds_.erase(it);
+      else slot = handle();
+      throw std::system_error(err, std::generic_category(), "coroscope: cannot watch fd " + std::to_string(fd));
+    }
+    w.events = want;
+  }
+}
+
+bool event_loop::unwatch(int fd, bool read) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return false;
+  auto& w = it->second;
+  handle& slot = read ? w.reader : w.writer;
+  if (!slot) return false;
+  slot.cancel();
+  slot = handle();
+  w.events &= ~static_cast<std::uint32_t>(read ? EPOLLIN : EPOLLOUT);
+  if (w.events == 0) {
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);  // the fd may be closed already: nothing to undo
+    fds_.erase(it);
+  } else {
+    epoll_event ev{};
+    ev.events = w.events;
+    ev.data.fd = fd;
+    ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
+  }
+  return true;
+}
+
+std::shared_ptr<executor> event_loop::default_executor() {
+  if (executor_shutdown_) throw std::runtime_error("coroscope: Executor shutdown has been called");
+  if (!default_executor_) default_executor_ = std::make_shared<thread_pool_executor>();
+  return default_executor_;
+}
+
+void event_loop::set_default_executor(std::shared_ptr<executor> ex) { default_executor_ = std::move(ex); }
+
+void event_loop::shutdown_default_executor() {
+  executor_shutdown_ = true;
+  if (default_executor_) {
+    default_executor_->shutdown(true);
+    // Completions the workers posted while we joined them.
+    drain_threadsafe();
   }
 }
 
@@ -181,6 +358,7 @@ std::string event_loop::describe(const detail::ready_item& it) const {
 }
 
 void event_loop::run_once() {
+  if (anchor_->has_pending.load(std::memory_order_acquire)) drain_threadsafe();
   if (!timers_.empty()) {
     // Lazy deletion: cancelled timers stay in the heap until they surface or outnumber the live ones.
     if (timers_.size() > 100 && cancelled_timers_ * 2 > timers_.size()) {
@@ -318,7 +496,15 @@ void event_loop::run_until_done(future_ref& f) {
 void event_loop::close() {
   if (running_) throw std::runtime_error("coroscope: Cannot close a running event loop");
   if (closed_) return;
+  // Like asyncio's close(): the default executor's threads are joined (without waiting for the loop).
+  if (default_executor_) default_executor_->shutdown(true);
   closed_ = true;
+  anchor_->close();
+  for (auto& [fd, w] : fds_) {
+    w.reader.cancel();
+    w.writer.cancel();
+  }
+  fds_.clear();
   while (!ready_.empty()) {
     auto it = ready_.pop();
     it.cb.fn(it.cb.ctx, it.fut, detail::cb_op::discard);
@@ -374,6 +560,8 @@ void event_loop::teardown() noexcept {
     t = next;
   }
   tasks_head_ = nullptr;
+  if (epfd_ >= 0) ::close(epfd_);
+  epfd_ = -1;
 }
 
 void event_loop::log(std::string_view line) noexcept {

@@ -9,9 +9,13 @@
 #include <coroscope/detail/future_core.hpp>
 #include <coroscope/exceptions.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,10 +68,13 @@ struct exception_context {
   std::string source;  // description of the callback or future involved, if any
 };
 
+class executor;
+
 namespace detail {
 class task_core;
 class handle_node;
 class timer_node;
+struct loop_anchor;
 struct ready_item {
   callback cb;
   future_core* fut;  // a reference the loop holds while the item is queued; may be null
@@ -90,6 +97,7 @@ public:
   void cancel() noexcept;
   bool cancelled() const noexcept;
   explicit operator bool() const noexcept { return node_ != nullptr; }
+  detail::handle_node* node() const noexcept { return node_; }
 
 protected:
   detail::handle_node* node_ = nullptr;
@@ -144,6 +152,36 @@ public:
 
 private:
   F f_;
+};
+
+// The part of a loop other threads may touch (call_soon_threadsafe, executor completions). It is shared
+// with them, so a worker that finishes after the loop is gone finds it closed instead of freed memory.
+struct loop_anchor {
+  loop_anchor();
+  loop_anchor(const loop_anchor&) = delete;
+  loop_anchor& operator=(const loop_anchor&) = delete;
+  ~loop_anchor();
+  // Queues n (taking over its reference) and wakes the loop; throws std::runtime_error once closed.
+  void post(handle_node* n);
+  // Moves what was posted into out (loop thread).
+  template <class F>
+  void drain(F&& f) {
+    std::vector<handle_node*> batch;
+    {
+      std::lock_guard<std::mutex> g(m);
+      batch.swap(pending);
+      has_pending.store(false, std::memory_order_relaxed);
+    }
+    for (auto* n : batch) f(n);
+  }
+  void close();
+
+  std::mutex m;
+  std::vector<handle_node*> pending;
+  std::atomic<bool> has_pending{false};
+  std::atomic<bool> ever_posted{false};  // some thread knows the loop: waiting for it is not a deadlock
+  bool open = true;
+  int wakefd = -1;
 };
 
 // Ring buffer of ready callbacks: power-of-two capacity, grows by doubling, never shrinks while running.
@@ -203,6 +241,41 @@ public:
   // Seconds on the loop's clock, as asyncio's loop.time() returns them.
   double time() const noexcept { return std::chrono::duration<double>(now().time_since_epoch()).count(); }
   time_point now() const noexcept;
+
+  // --- I/O readiness (asyncio: add_reader / remove_reader / add_writer / remove_writer) ---
+  // The callback is queued every iteration while fd is readable (writable): level-triggered, as asyncio.
+  // Adding a second reader replaces the first. remove_* return whether something was registered.
+  template <class F, class... A>
+  void add_reader(int fd, F&& f, A&&... args) {
+    watch(fd, true, new detail::handle_impl(bind(std::forward<F>(f), std::forward<A>(args)...)));
+  }
+  template <class F, class... A>
+  void add_writer(int fd, F&& f, A&&... args) {
+    watch(fd, false, new detail::handle_impl(bind(std::forward<F>(f), std::forward<A>(args)...)));
+  }
+  bool remove_reader(int fd) { return unwatch(fd, true); }
+  bool remove_writer(int fd) { return unwatch(fd, false); }
+
+  // --- threads (asyncio: call_soon_threadsafe, run_in_executor in executor.hpp) ---
+  // The only loop function other threads may call. Callbacks from one thread keep their order (THR-003);
+  // on a closed loop it throws std::runtime_error.
+  template <class F, class... A>
+  handle call_soon_threadsafe(F&& f, A&&... args) {
+    auto* n = new detail::handle_impl(bind(std::forward<F>(f), std::forward<A>(args)...));
+    handle h(n);
+    anchor_->post(n);
+    return h;
+  }
+  const std::shared_ptr<detail::loop_anchor>& anchor() const noexcept { return anchor_; }
+  // Work submitted to executors whose completion will come back through the anchor: while some is
+  // outstanding the loop waits for it instead of reporting a deadlock.
+  void external_work_started() noexcept { ++external_pending_; }
+  void external_work_finished() noexcept { --external_pending_; }
+  // The executor run_in_executor(nullptr, ...) uses: a thread_pool_executor created on first use.
+  std::shared_ptr<executor> default_executor();
+  void set_default_executor(std::shared_ptr<executor> ex);
+  // asyncio's loop.shutdown_default_executor(): joins the default executor's threads; run() calls it.
+  void shutdown_default_executor();
 
   // --- futures and tasks ---
   template <class T = void>
@@ -269,6 +342,10 @@ private:
   void check_open() const;
   void run_once();
   void run_ready_batch();
+  void watch(int fd, bool read, detail::handle_node* cb);
+  bool unwatch(int fd, bool read);
+  void poll_io(std::int64_t timeout_ns);
+  void drain_threadsafe();
   void report_callback_exception(const detail::ready_item& it, std::exception_ptr e);
   void purge_cancelled_timers();
   void wait_for_events(std::int64_t timeout_ns);  // timeout < 0: indefinitely
@@ -302,6 +379,18 @@ private:
   exception_handler handler_;
   log_handler log_;
   event_loop* previous_running_ = nullptr;
+
+  struct fd_watch {
+    handle reader;
+    handle writer;
+    std::uint32_t events = 0;
+  };
+  int epfd_ = -1;
+  std::unordered_map<int, fd_watch> fds_;
+  std::shared_ptr<detail::loop_anchor> anchor_;
+  std::size_t external_pending_ = 0;
+  std::shared_ptr<executor> default_executor_;
+  bool executor_shutdown_ = false;
 };
 
 // asyncio.get_running_loop(): throws std::runtime_error("no running event loop") outside a loop.

@@ -1,0 +1,40 @@
+#pragma once
+// A runtime under test, as the runner sees it. ADAPTERS.md explains how to write one; most adapters are a
+// traits class for conform::interpreter<R> plus a few lines deriving from `adapter`.
+#include <conform/model.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace conform {
+
+struct run_options {
+  // Real-time adapters: wall-clock milliseconds per scenario millisecond.
+  double time_scale = 2.0;
+};
+
+class adapter {
+public:
+  virtual ~adapter() = default;
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+  // Whether the runtime can perform a feature (see SCENARIOS.md "Features"). A scenario needing an
+  // unsupported feature is reported "unsupported" without being run.
+  virtual bool supports(const std::string& feature) const = 0;
+  // How far an event's timestamp may drift from the oracle's: 0 for a virtual clock.
+  virtual long long time_tolerance_ms(const run_options& options) const = 0;
+  // Runs one scenario and returns its trace. Throws unsupported_error for a feature found missing at run
+  // time, scenario_error for a malformed step.
+  virtual std::vector<event> run(const scenario& s, const run_options& options) = 0;
+};
+
+// Every adapter compiled into this binary, in a stable order.
+std::vector<std::unique_ptr<adapter>> make_adapters();
+
+std::unique_ptr<adapter> make_reference_adapter();
+#ifdef CONFORM_HAVE_ASIO
+std::unique_ptr<adapter> make_asio_adapter();
+#endif
+
+}  // namespace conform

@@ -1,0 +1,325 @@
+#include <conform/fuzz.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace conform {
+
+namespace {
+
+// splitmix64: tiny, and the same numbers on every platform.
+class rng {
+public:
+  explicit rng(std::uint64_t seed) : s_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
+  bool chance(int percent) { return below(100) < percent; }
+
+private:
+  std::uint64_t s_;
+};
+
+json log_step(const std::string& m) { return {{"op", "log"}, {"msg", m}}; }
+json sleep_step(int ms) { return {{"op", "sleep"}, {"ms", ms}}; }
+json log_kind() { return {{"op", "log"}, {"msg", "caught"}, {"value", {{"exc_kind", "e"}}}}; }
+json try_any(json body) {
+  return {{"op", "try"}, {"body", std::move(body)},
+          {"except", json::array({{{"kind", "BaseException"}, {"as", "e"}, {"body", json::array({log_kind()})}}})}};
+}
+std::string tname(int i) {
+  // Appending (not "t" + to_string) sidesteps g++ 12's false -Wrestrict on operator+(const char*, string&&).
+  std::string s = "t";
+  s += std::to_string(i);
+  return s;
+}
+
+json worker(rng& r, int i, int ntasks) {
+  json body = json::array();
+  int n = 1 + r.below(5);
+  for (int k = 0; k < n; ++k) {
+    std::string tag = tname(i) + "." + std::to_string(k);
+    switch (r.below(6)) {
+      case 0: body.push_back(log_step(tag)); break;
+      case 1: body.push_back(sleep_step(r.below(60))); break;
+      case 2: body.push_back({{"op", "yield"}}); break;
+      case 3: {
+        json handler = json::array({log_step(tag + " caught cancel")});
+        if (r.chance(60)) handler.push_back({{"op", "raise"}});
+        else if (r.chance(50)) handler.push_back(sleep_step(r.below(20)));
+        body.push_back({{"op", "try"},
+                        {"body", json::array({sleep_step(1 + r.below(80))})},
+                        {"except", json::array({{{"kind", "CancelledError"}, {"body", handler}}})}});
+        break;
+      }
+      case 4:
+        if (i + 1 < ntasks) {  // only later tasks: no cycles, no deadlock
+          body.push_back(try_any(json::array({{{"op", "await"}, {"target", tname(i + 1 + r.below(ntasks - i - 1))}}})));
+        } else {
+          body.push_back(log_step(tag));
+        }
+        break;
+      default:
+        body.push_back({{"op", "call"}, {"target", "self"}, {"method", "cancelling"}});
+    }
+  }
+  if (r.chance(20)) body.push_back({{"op", "raise"}, {"kind", "ValueError"}, {"msg", "e" + std::to_string(i)}});
+  else body.push_back({{"op", "return"}, {"value", "r" + std::to_string(i)}});
+  return body;
+}
+
+json subset(rng& r, int ntasks) {
+  json items = json::array();
+  for (int i = 0; i < ntasks; ++i)
+    if (r.chance(60)) items.push_back(tname(i));
+  if (items.empty()) items.push_back(tname(r.below(ntasks)));
+  return items;
+}
+
+json main_action(rng& r, int ntasks, int& ngather) {
+  std::string t = tname(r.below(ntasks));
+  switch (r.below(10)) {
+    case 0: return sleep_step(r.below(50));
+    case 1: return {{"op", "yield"}};
+    case 2: {
+      json c = {{"op", "call"}, {"target", t}, {"method", "cancel"}};
+      if (r.chance(40)) c["args"] = json::array({"m" + std::to_string(r.below(9))});
+      return c;
+    }
+    case 3: {
+      static const char* const probes[] = {"done", "cancelled", "cancelling"};
+      return {{"op", "call"}, {"target", t}, {"method", probes[r.below(3)]}};
+    }
+    case 4: return try_any(json::array({{{"op", "await"}, {"target", t}}}));
+    case 5: {
+      std::string g = "g" + std::to_string(ngather++);
+      json items = subset(r, ntasks);
+      return try_any(json::array({{{"op", "gather"}, {"name", g}, {"items", items}, {"return_exceptions", r.chance(50)}},
+                                  {{"op", "await"}, {"target", g}}}));
+    }
+    case 6: {
+      static const char* const rw[] = {"ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION"};
+      json w = {{"op", "wait"}, {"items", subset(r, ntasks)}, {"return_when", rw[r.below(3)]}};
+      if (r.chance(50)) w["timeout_ms"] = r.below(60);
+      return w;
+    }
+    case 7:
+      return try_any(json::array({{{"op", "wait_for"}, {"target", t}, {"timeout_ms", r.below(60)}}}));
+    case 8:
+      return try_any(json::array({{{"op", "timeout"},
+                                   {"ms", r.below(60)},
+                                   {"body", json::array({{{"op", "await"}, {"target", t}}})}}}));
+    default: {
+      std::string g = "s" + std::to_string(ngather++);
+      return try_any(json::array({{{"op", "shield"}, {"name", g}, {"target", t}}, {{"op", "await"}, {"target", g}}}));
+    }
+  }
+}
+
+struct oracle_result {
+  bool ok = false;
+  bool ambiguous = false;
+  std::string error;
+  std::vector<event> trace;
+};
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// One python process per batch: the oracle reads JSON lines and answers one line per program.
+std::vector<oracle_result> oracle_batch(const fuzz_options& o, const std::vector<json>& programs) {
+  namespace fs = std::filesystem;
+  auto base = fs::temp_directory_path() / ("coroscope-fuzz-" + std::to_string(::getpid()));
+  std::string in = base.string() + "-in.jsonl", out = base.string() + "-out.jsonl";
+  {
+    std::ofstream f(in);
+    for (const auto& p : programs) f << p.dump() << "\n";
+  }
+  std::string cmd = shell_quote(o.python) + " " + shell_quote(o.oracle) + " --batch < " + shell_quote(in) + " > " +
+                    shell_quote(out);
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("the oracle failed: " + cmd);
+  std::vector<oracle_result> results;
+  std::ifstream f(out);
+  for (std::string line; std::getline(f, line);) {
+    json j = json::parse(line);
+    oracle_result r;
+    if (j.contains("error")) {
+      r.error = j["error"];
+    } else {
+      r.ok = true;
+      r.ambiguous = j.value("ambiguous", false);
+      r.trace = trace_from_json(j["trace"], "oracle");
+    }
+    results.push_back(std::move(r));
+  }
+  fs::remove(in);
+  fs::remove(out);
+  if (results.size() != programs.size()) throw std::runtime_error("the oracle answered " + std::to_string(results.size()) +
+                                                                  " of " + std::to_string(programs.size()) + " programs");
+  return results;
+}
+
+scenario as_scenario(const json& program, const std::vector<event>& expected) {
+  scenario s;
+  s.doc = program;
+  s.id = program["id"];
+  s.group = "FUZZ";
+  s.file = s.id;
+  s.title = program["title"];
+  s.authority = program["authority"];
+  s.expected = expected;
+  s.features = features_of(program, s.id);
+  return s;
+}
+
+// diverges: the runtime supports the program and its trace differs from the oracle's.
+struct verdict {
+  bool diverges = false;
+  std::vector<event> actual;
+  std::string message;
+};
+
+verdict check(adapter& a, const json& program, const oracle_result& orc, const run_options& ro) {
+  verdict v;
+  if (!orc.ok || orc.ambiguous) return v;
+  scenario s;
+  try {
+    s = as_scenario(program, orc.trace);
+  } catch (const scenario_error&) {
+    return v;
+  }
+  for (const auto& f : s.features)
+    if (!a.supports(f)) return v;
+  try {
+    v.actual = a.run(s, ro);
+  } catch (const unsupported_error&) {
+    return v;
+  } catch (const scenario_error&) {
+    return v;
+  }
+  auto cmp = compare_traces(s, s.expected, v.actual, a.time_tolerance_ms(ro));
+  v.diverges = !cmp.same;
+  v.message = cmp.first_difference;
+  return v;
+}
+
+// Every program with one step less (in main, in a coroutine body, or in a nested body).
+void removals(const json& node, json& root, const json::json_pointer& at, std::vector<json>& out) {
+  if (node.is_array()) {
+    bool steps = !node.empty() && node[0].is_object() && node[0].contains("op");
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      if (steps) {
+        json copy = root;
+        copy[at].erase(i);
+        out.push_back(std::move(copy));
+      }
+      removals(node[i], root, at / i, out);
+    }
+  } else if (node.is_object()) {
+    for (auto& [k, v] : node.items())
+      if (k != "expected") removals(v, root, at / k, out);
+  }
+}
+
+json minimise(adapter& a, const fuzz_options& o, json program, const run_options& ro) {
+  for (int round = 0; round < 60; ++round) {
+    std::vector<json> candidates;
+    json root = program;
+    removals(root, root, json::json_pointer(), candidates);
+    if (candidates.empty()) break;
+    auto results = oracle_batch(o, candidates);
+    bool smaller = false;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+      if (check(a, candidates[i], results[i], ro).diverges) {
+        program = candidates[i];
+        smaller = true;
+        break;
+      }
+    if (!smaller) break;
+  }
+  return program;
+}
+
+}  // namespace
+
+json generate_program(std::uint64_t seed, int index) {
+  rng r(seed * 0x100000001B3ull + static_cast<std::uint64_t>(index));
+  int ntasks = 1 + r.below(4);
+  json coros = json::object();
+  json main = json::array();
+  for (int i = 0; i < ntasks; ++i) {
+    coros["c" + std::to_string(i)] = worker(r, i, ntasks);
+    main.push_back({{"op", "create_task"}, {"name", tname(i)}, {"coro", "c" + std::to_string(i)}});
+  }
+  int ngather = 0;
+  int actions = 2 + r.below(7);
+  for (int k = 0; k < actions; ++k) main.push_back(main_action(r, ntasks, ngather));
+  // Finish every task in a fixed order: asyncio.run's shutdown cancels leftovers in set order.
+  for (int i = 0; i < ntasks; ++i) {
+    main.push_back({{"op", "call"}, {"target", tname(i)}, {"method", "cancel"}});
+    main.push_back(try_any(json::array({{{"op", "await"}, {"target", tname(i)}}})));
+  }
+  std::string id = "FUZZ-" + std::to_string(seed) + "-" + std::to_string(index);
+  return {{"id", id},
+          {"group", "FUZZ"},
+          {"title", "random program " + std::to_string(index) + " of seed " + std::to_string(seed)},
+          {"authority", "tested"},
+          {"source", "differential fuzzing against CPython asyncio (coroscope-conform fuzz --seed " +
+                         std::to_string(seed) + ")"},
+          {"coros", coros},
+          {"main", main}};
+}
+
+int run_fuzz(adapter& a, const fuzz_options& o, const run_options& ro) {
+  std::vector<json> programs;
+  for (int i = 0; i < o.count; ++i) programs.push_back(generate_program(o.seed, i));
+  if (o.emit) {
+    for (const auto& p : programs) std::cout << p.dump() << "\n";
+    return 0;
+  }
+  std::cerr << "coroscope-fuzz: " << o.count << " programs (seed " << o.seed << ") on the oracle\n";
+  auto results = oracle_batch(o, programs);
+  int divergences = 0, compared = 0, skipped = 0;
+  for (int i = 0; i < o.count; ++i) {
+    if (i > 0 && i % 100 == 0) std::cerr << "coroscope-fuzz: " << i << "/" << o.count << " compared\n";
+    if (!results[i].ok) throw std::runtime_error("generated program " + std::to_string(i) + " is malformed: " + results[i].error);
+    if (results[i].ambiguous) {
+      ++skipped;  // equal timer deadlines: asyncio leaves their order undefined
+      continue;
+    }
+    ++compared;
+    auto v = check(a, programs[i], results[i], ro);
+    if (!v.diverges) continue;
+    ++divergences;
+    json small = minimise(a, o, programs[i], ro);
+    auto orc = oracle_batch(o, {small}).front();
+    auto sv = check(a, small, orc, ro);
+    small["expected"] = {{"python", "oracle"}, {"trace", json::array()}};
+    for (const auto& e : orc.trace) small["expected"]["trace"].push_back(to_json(e));
+    namespace fs = std::filesystem;
+    fs::create_directories(fs::path(o.save_dir) / "FUZZ");
+    auto path = fs::path(o.save_dir) / "FUZZ" / (small["id"].get<std::string>() + ".json");
+    std::ofstream(path) << small.dump(2) << "\n";
+    std::cerr << "DIVERGENCE " << small["id"].get<std::string>() << " on " << a.name() << " (minimised, saved to "
+              << path.string() << "): " << sv.message << "\n"
+              << small["main"].dump() << "\n"
+              << side_by_side(orc.trace, sv.actual) << "\n";
+  }
+  std::cerr << "coroscope-fuzz: " << compared << " programs compared, " << skipped
+            << " skipped (equal timer deadlines), " << divergences << " divergence(s) on " << a.name() << "\n";
+  return divergences ? 1 : 0;
+}
+
+}  // namespace conform

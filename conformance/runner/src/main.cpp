@@ -1,0 +1,278 @@
+// coroscope-conform: runs the asyncio conformance scenarios against coroutine runtimes.
+#include <conform/adapter.hpp>
+#include <conform/fuzz.hpp>
+#include <conform/report.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+namespace {
+
+using namespace conform;
+
+const char* const k_help = R"(coroscope-conform: asyncio conformance for coroutine runtimes
+
+usage:
+  coroscope-conform list [--scenarios DIR] [--filter GLOB]
+  coroscope-conform runtimes
+  coroscope-conform run --runtime NAME[,NAME...] [--filter GLOB] [--format text|json|junit|markdown]
+                        [--out FILE] [--scenarios DIR] [--time-scale X] [--expect FILE] [--write-expect FILE]
+  coroscope-conform fuzz --seed S --count N [--runtime NAME] [--save DIR] [--python PATH] [--oracle PATH] [--emit]
+  coroscope-conform --help
+
+commands:
+  list       print every scenario: id, group, authority, title
+  runtimes   print the runtimes compiled in, with what they support
+  run        run the scenarios on one or more runtimes and report (several runtimes make the Markdown
+             report a matrix of scenarios x runtimes)
+  fuzz       differential fuzzing: N random well-formed programs from seed S, each run on the CPython
+             oracle and on the runtime; divergences are minimised, printed and saved
+
+options:
+  --runtime NAME[,NAME]  runtimes to run (see `runtimes`); fuzz uses one (default: reference)
+  --filter GLOB          only scenarios whose id matches (e.g. 'CAN-*', 'TMO-00?'); default all
+  --format F             text (default), json, junit or markdown
+  --out FILE             write the report to FILE instead of standard output
+  --scenarios DIR        the scenario tree (default: the one this binary was built with)
+  --time-scale X         real-time runtimes: wall-clock ms per scenario ms (default 2)
+  --expect FILE          compare each scenario's status with FILE ({"ID": "pass|fail|unsupported|note"});
+                         exit 0 if all match (known failures of a third-party runtime), 1 otherwise
+  --write-expect FILE    write the statuses of this run (one runtime) in --expect's format
+  --seed S, --count N    fuzz: the generator's seed and the number of programs
+  --save DIR             fuzz: where minimised divergences are written (default: fuzz-divergences)
+  --python PATH          fuzz: the python3 that runs the oracle (default: the one found at build time)
+  --oracle PATH          fuzz: oracle.py (default: the one in the source tree)
+  --emit                 fuzz: print the generated programs as JSON lines (the oracle's --batch input)
+
+exit codes: 0 every required scenario passed (unsupported and notes are not failures), 1 a failure or
+divergence, 2 usage error or bad scenario file (the message names the file and the field).
+)";
+
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct options {
+  std::string command;
+  std::string runtimes = "reference";
+  std::string filter = "*";
+  std::string format = "text";
+  std::string out;
+  std::string scenarios = CONFORM_DEFAULT_SCENARIOS;
+  std::string expect, write_expect;
+  double time_scale = 2.0;
+  fuzz_options fuzz;
+};
+
+double number(const std::string& flag, const std::string& v) {
+  try {
+    std::size_t used = 0;
+    double d = std::stod(v, &used);
+    if (used != v.size()) throw std::invalid_argument(v);
+    return d;
+  } catch (const std::exception&) {
+    throw usage_error(flag + " expects a number, got \"" + v + "\"");
+  }
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  o.fuzz.python = CONFORM_DEFAULT_PYTHON;
+  o.fuzz.oracle = CONFORM_DEFAULT_ORACLE;
+  if (argc < 2) throw usage_error("missing command");
+  o.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw usage_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--runtime") o.runtimes = value();
+    else if (a == "--filter") o.filter = value();
+    else if (a == "--format") o.format = value();
+    else if (a == "--out") o.out = value();
+    else if (a == "--scenarios") o.scenarios = value();
+    else if (a == "--time-scale") o.time_scale = number(a, value());
+    else if (a == "--expect") o.expect = value();
+    else if (a == "--write-expect") o.write_expect = value();
+    else if (a == "--seed") o.fuzz.seed = static_cast<std::uint64_t>(number(a, value()));
+    else if (a == "--count") o.fuzz.count = static_cast<int>(number(a, value()));
+    else if (a == "--save") o.fuzz.save_dir = value();
+    else if (a == "--python") o.fuzz.python = value();
+    else if (a == "--oracle") o.fuzz.oracle = value();
+    else if (a == "--emit") o.fuzz.emit = true;
+    else throw usage_error("unknown option " + a);
+  }
+  if (o.format != "text" && o.format != "json" && o.format != "junit" && o.format != "markdown")
+    throw usage_error("--format must be text, json, junit or markdown");
+  if (o.time_scale <= 0) throw usage_error("--time-scale must be positive");
+  return o;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string part; std::getline(in, part, ',');)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+adapter& find_adapter(std::vector<std::unique_ptr<adapter>>& all, const std::string& name) {
+  for (auto& a : all)
+    if (a->name() == name) return *a;
+  std::string known;
+  for (auto& a : all) known += (known.empty() ? "" : ", ") + a->name();
+  throw usage_error("unknown runtime \"" + name + "\" (known: " + known + ")");
+}
+
+scenario_result run_one(adapter& a, const scenario& s, const run_options& ro) {
+  scenario_result r;
+  r.s = &s;
+  std::string missing;
+  for (const auto& f : s.features)
+    if (!a.supports(f)) missing += (missing.empty() ? "" : ", ") + f;
+  if (!missing.empty()) {
+    r.status = "unsupported";
+    r.message = "needs " + missing;
+    return r;
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    r.actual = a.run(s, ro);
+    auto cmp = compare_traces(s, s.expected, r.actual, a.time_tolerance_ms(ro));
+    r.status = cmp.same ? "pass" : (s.informative() ? "note" : "fail");
+    r.message = cmp.first_difference;
+  } catch (const unsupported_error& e) {
+    r.status = "unsupported";
+    r.message = "needs " + e.feature();
+  }
+  r.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+void write_output(const options& o, const std::string& text) {
+  if (o.out.empty()) {
+    std::cout << text;
+    return;
+  }
+  auto parent = std::filesystem::path(o.out).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // e.g. reports/out/
+  std::ofstream f(o.out);
+  if (!f) throw usage_error("cannot write " + o.out);
+  f << text;
+}
+
+int check_expectations(const options& o, const std::vector<runtime_result>& runs) {
+  std::ifstream in(o.expect);
+  if (!in) throw usage_error("cannot read " + o.expect);
+  json expected;
+  try {
+    expected = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw usage_error(o.expect + ": " + e.what());
+  }
+  int mismatches = 0;
+  for (const auto& run : runs)
+    for (const auto& r : run.results) {
+      std::string want = expected.value(r.s->id, std::string("pass"));
+      if (want != r.status) {
+        std::cerr << "status of " << run.runtime << " " << r.s->id << " is " << r.status << ", " << o.expect
+                  << " says " << want << (r.message.empty() ? "" : ": " + r.message) << "\n";
+        ++mismatches;
+      }
+    }
+  std::cerr << "coroscope-conform: " << mismatches << " status(es) differ from " << o.expect << "\n";
+  return mismatches ? 1 : 0;
+}
+
+int cmd_run(const options& o) {
+  auto all = make_adapters();
+  std::vector<adapter*> chosen;
+  for (const auto& n : split(o.runtimes)) chosen.push_back(&find_adapter(all, n));
+  if (chosen.empty()) throw usage_error("--runtime names no runtime");
+  auto scenarios = load_scenarios(o.scenarios);
+  std::vector<const scenario*> selected;
+  for (const auto& s : scenarios)
+    if (glob_match(o.filter, s.id)) selected.push_back(&s);
+  if (selected.empty()) throw usage_error("--filter " + o.filter + " matches no scenario");
+  run_options ro;
+  ro.time_scale = o.time_scale;
+  std::vector<runtime_result> runs;
+  for (auto* a : chosen) {
+    std::cerr << "coroscope-conform: running " << selected.size() << " scenarios on " << a->name() << "\n";
+    runtime_result rr{a->name(), a->description(), {}};
+    for (const auto* s : selected) rr.results.push_back(run_one(*a, *s, ro));
+    runs.push_back(std::move(rr));
+  }
+  if (o.format == "json") write_output(o, report_json(runs).dump(2) + "\n");
+  else if (o.format == "junit") write_output(o, report_junit(runs));
+  else if (o.format == "markdown") write_output(o, report_markdown(runs));
+  else write_output(o, report_text(runs));
+  // The side-by-side failures and the summary always reach a human, whatever the report format.
+  if (o.format != "text" || !o.out.empty()) std::cerr << report_text(runs);
+  if (!o.write_expect.empty()) {
+    if (runs.size() != 1) throw usage_error("--write-expect needs exactly one runtime");
+    json statuses = json::object();
+    for (const auto& r : runs[0].results) statuses[r.s->id] = r.status;
+    std::ofstream f(o.write_expect);
+    if (!f) throw usage_error("cannot write " + o.write_expect);
+    f << statuses.dump(2) << "\n";
+  }
+  if (!o.expect.empty()) return check_expectations(o, runs);
+  for (const auto& run : runs)
+    if (run.count("fail")) return 1;
+  return 0;
+}
+
+int cmd_list(const options& o) {
+  for (const auto& s : load_scenarios(o.scenarios))
+    if (glob_match(o.filter, s.id))
+      std::cout << s.id << "\t" << s.group << "\t" << s.authority << (s.version_specific() ? ",VER" : "") << "\t"
+                << s.title << "\n";
+  return 0;
+}
+
+int cmd_runtimes() {
+  for (const auto& a : make_adapters()) std::cout << a->name() << "\t" << a->description() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+                      std::string(argv[1]) == "help")) {
+      std::cout << k_help;
+      return 0;
+    }
+    options o = parse(argc, argv);
+    if (o.command == "run") return cmd_run(o);
+    if (o.command == "list") return cmd_list(o);
+    if (o.command == "runtimes") return cmd_runtimes();
+    if (o.command == "fuzz") {
+      auto all = make_adapters();
+      auto names = split(o.runtimes);
+      if (names.size() != 1) throw usage_error("fuzz takes one --runtime");
+      if (o.fuzz.count <= 0) throw usage_error("fuzz needs --count N (N > 0)");
+      run_options ro;
+      ro.time_scale = o.time_scale;
+      return run_fuzz(find_adapter(all, names[0]), o.fuzz, ro);
+    }
+    throw usage_error("unknown command \"" + o.command + "\"");
+  } catch (const usage_error& e) {
+    std::cerr << "coroscope-conform: " << e.what() << "\n(see coroscope-conform --help)\n";
+    return 2;
+  } catch (const scenario_error& e) {
+    std::cerr << "coroscope-conform: bad scenario: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "coroscope-conform: " << e.what() << "\n";
+    return 2;
+  }
+}
