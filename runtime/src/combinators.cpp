@@ -80,6 +80,7 @@ task<void> wait_for_core(future_ref f, duration timeout) {
   }
   if (fc->done()) co_return;  // finished, or a late cancellation lost in the race (3.11, WF-008)
   fc->remove_done_callback(&release_waiter_callback, waiter.core_ptr());
+  if (mutant::is(mutant::wait_for_keeps_inner) && !outer_cancel) throw timeout_error();
   // The inner must not run after wait_for returns: cancel it and wait for the cancellation to finish.
   co_await cancel_and_wait(f);
   if (outer_cancel) std::rethrow_exception(outer_cancel);

@@ -52,7 +52,8 @@ void handle_trampoline(void* ctx, future_core*, cb_op op) {
     handle_node* n;
     ~releaser() { n->release(); }
   } r{n};
-  if (op == cb_op::invoke && !n->cancelled) n->run();
+  const bool skip = n->cancelled && !(mutant::is(mutant::timers_ignore_cancel) && dynamic_cast<timer_node*>(n));
+  if (op == cb_op::invoke && !skip) n->run();
 }
 
 void handle_node::cancel() noexcept {
@@ -364,7 +365,8 @@ void event_loop::run_once() {
     if (timers_.size() > 100 && cancelled_timers_ * 2 > timers_.size()) {
       purge_cancelled_timers();
     } else {
-      while (!timers_.empty() && timers_.front().node->cancelled) {
+      while (!timers_.empty() && timers_.front().node->cancelled &&
+             !detail::mutant::is(detail::mutant::timers_ignore_cancel)) {
         std::pop_heap(timers_.begin(), timers_.end(), later);
         auto* n = timers_.back().node;
         timers_.pop_back();
@@ -391,12 +393,16 @@ void event_loop::run_once() {
       auto* n = timers_.back().node;
       timers_.pop_back();
       n->heap_loop = nullptr;
-      if (n->cancelled) {
+      if (n->cancelled && !detail::mutant::is(detail::mutant::timers_ignore_cancel)) {
         --cancelled_timers_;
         n->release();
         continue;
       }
-      ready_.push({{&detail::handle_trampoline, n}, nullptr});  // the heap's reference moves to the queue
+      // The heap's reference moves to the queue.
+      if (detail::mutant::is(detail::mutant::due_timers_first))
+        ready_.push_front({{&detail::handle_trampoline, n}, nullptr});
+      else
+        ready_.push({{&detail::handle_trampoline, n}, nullptr});
     }
   }
   run_ready_batch();
@@ -440,7 +446,7 @@ void event_loop::run_ready_batch() {
     return;
   }
   for (; ntodo > 0; --ntodo) {
-    detail::ready_item it = ready_.pop();
+    detail::ready_item it = detail::mutant::is(detail::mutant::lifo_ready_queue) ? ready_.pop_back() : ready_.pop();
     try {
       it.cb.fn(it.cb.ctx, it.fut, detail::cb_op::invoke);
     } catch (...) {

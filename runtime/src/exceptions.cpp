@@ -1,3 +1,4 @@
+#include <coroscope/detail/mutant.hpp>
 #include <coroscope/exceptions.hpp>
 
 #include <cstdlib>
@@ -15,6 +16,16 @@ std::exception_ptr make_exception_group(std::string message, std::vector<std::ex
 }
 
 namespace detail {
+
+#if defined(COROSCOPE_MUTANTS)
+int mutant::active() noexcept {
+  static const int n = [] {
+    const char* v = std::getenv("COROSCOPE_MUTANT");
+    return v ? std::atoi(v) : 0;
+  }();
+  return n;
+}
+#endif
 
 bool is_cancelled_error(const std::exception_ptr& e) noexcept { return holds<cancelled_error>(e); }
 

@@ -70,6 +70,12 @@ void future_core::complete(state s) noexcept {
     return;
   }
   // Scheduled with call_soon semantics, in registration order; never run inline (ORD-011, ORD-012).
+  if (mutant::is(mutant::inline_done_callbacks)) {
+    add_ref();
+    callbacks_.drain([this](callback c) { c.fn(c.ctx, this, cb_op::invoke); });
+    release();
+    return;
+  }
   callbacks_.drain([this](callback c) {
     add_ref();
     loop_->push_ready({c, this});

@@ -28,6 +28,10 @@ void task_core::start(event_loop* loop, std::coroutine_handle<> h, std::string n
   owned_by_loop_ = true;  // the task<T>'s reference now belongs to the loop
   loop->register_task(this);
   registered_ = true;
+  if (mutant::is(mutant::eager_create_task) && loop->current_task_core() != nullptr) {
+    step();
+    return;
+  }
   loop->push_step(this);
 }
 
@@ -37,7 +41,7 @@ bool task_core::cancel(const std::string* msg) {
   ++num_cancels_;
   // Forwarded synchronously to what the task waits on (CAN-009); fut_waiter_ is kept, because an awaited
   // task may ignore the request and need cancelling again.
-  if (fut_waiter_ && fut_waiter_->cancel_wait(msg)) return true;
+  if (fut_waiter_ && !mutant::is(mutant::cancel_not_forwarded) && fut_waiter_->cancel_wait(msg)) return true;
   must_cancel_ = true;
   task_msg_ = msg ? std::make_unique<std::string>(*msg) : nullptr;
   return true;

@@ -47,7 +47,8 @@ std::suspend_never timeout_scope::aexit(std::exception_ptr error) {
   handler_ = handle();
   if (state_ == state::expiring) {
     state_ = state::expired;
-    if (task_.uncancel() <= cancelling_ && detail::is_cancelled_error(error)) {
+    const int left = detail::mutant::is(detail::mutant::timeout_stays_cancelled) ? task_.cancelling() : task_.uncancel();
+    if (left <= cancelling_ && detail::is_cancelled_error(error)) {
       // No new cancel request arrived: this cancellation is ours, and becomes a timeout.
       try {
         std::rethrow_exception(error);

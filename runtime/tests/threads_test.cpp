@@ -43,9 +43,11 @@ TEST(Threads, THR003_CallSoonThreadsafeWakesTheLoopInOrderPerThread) {
   rrun([&]() -> task<void> {
     auto& loop = cs::get_running_loop();
     auto done = cs::create_future<void>();
-    std::thread t([&loop, &got, done]() mutable {
+    // The thread touches the future only by reference, inside callbacks that run on the loop's thread:
+    // futures are single-threaded objects.
+    std::thread t([&loop, &got, &done] {
       for (int i = 0; i < 100; ++i) loop.call_soon_threadsafe([&got, i] { got.push_back(i); });
-      loop.call_soon_threadsafe([done]() mutable { done.set_result(); });
+      loop.call_soon_threadsafe([&done] { done.set_result(); });
     });
     co_await done;
     t.join();

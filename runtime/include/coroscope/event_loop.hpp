@@ -7,6 +7,7 @@
 // from that algorithm. The loop can run on a virtual clock: when nothing is ready it jumps to the next
 // timer, so timer tests are exact and take no wall time.
 #include <coroscope/detail/future_core.hpp>
+#include <coroscope/detail/mutant.hpp>
 #include <coroscope/exceptions.hpp>
 
 #include <atomic>
@@ -198,6 +199,11 @@ public:
     buf_[tail_++ & (cap_ - 1)] = it;
   }
   ready_item pop() noexcept { return buf_[head_++ & (cap_ - 1)]; }
+  ready_item pop_back() noexcept { return buf_[--tail_ & (cap_ - 1)]; }  // mutants only
+  void push_front(const ready_item& it) {                                // mutants only
+    if (size() == cap_) grow();
+    buf_[--head_ & (cap_ - 1)] = it;
+  }
 
 private:
   void grow();
@@ -258,13 +264,11 @@ public:
 
   // --- threads (asyncio: call_soon_threadsafe, run_in_executor in executor.hpp) ---
   // The only loop function other threads may call. Callbacks from one thread keep their order (THR-003);
-  // on a closed loop it throws std::runtime_error.
+  // on a closed loop it throws std::runtime_error. Unlike asyncio it returns no handle: a handle's
+  // reference count belongs to the loop's thread (and cancelling from another thread races anyway).
   template <class F, class... A>
-  handle call_soon_threadsafe(F&& f, A&&... args) {
-    auto* n = new detail::handle_impl(bind(std::forward<F>(f), std::forward<A>(args)...));
-    handle h(n);
-    anchor_->post(n);
-    return h;
+  void call_soon_threadsafe(F&& f, A&&... args) {
+    anchor_->post(new detail::handle_impl(bind(std::forward<F>(f), std::forward<A>(args)...)));
   }
   const std::shared_ptr<detail::loop_anchor>& anchor() const noexcept { return anchor_; }
   // Work submitted to executors whose completion will come back through the anchor: while some is

@@ -62,6 +62,7 @@ public:
 
   void child_done(future_core* fut) {
     ++nfinished_;
+    if (mutant::is(mutant::gather_completion_order)) completed_.push_back(fut);
     if (this->done()) {
       if (!fut->cancelled()) fut->mark_retrieved();  // no "never retrieved" for the losers (GAT-012)
       return;
@@ -89,7 +90,10 @@ public:
       return;
     }
     try {
-      this->emplace_value(Build::build(children_));
+      if (Build::reorderable && mutant::is(mutant::gather_completion_order))
+        this->emplace_value(Build::build(completed_));
+      else
+        this->emplace_value(Build::build(children_));
     } catch (...) {
       this->exc_ = std::current_exception();
       this->log_traceback_ = true;
@@ -117,6 +121,7 @@ public:
 
 private:
   std::vector<future_core*> children_;
+  std::vector<future_core*> completed_;  // mutants only
   std::size_t nfuts_ = 0;
   std::size_t nfinished_ = 0;
   bool cancel_requested_ = false;
@@ -138,6 +143,7 @@ gather_slot_t<T, ReturnExceptions> gather_slot(future_core& c) {
 
 template <bool ReturnExceptions, class... Ts>
 struct tuple_builder {
+  static constexpr bool reorderable = false;
   using result = std::tuple<gather_slot_t<Ts, ReturnExceptions>...>;
   static result build(const std::vector<future_core*>& ch) {
     return build_impl(ch, std::index_sequence_for<Ts...>{});
@@ -154,6 +160,7 @@ struct tuple_builder {
 
 template <bool ReturnExceptions, class T>
 struct vector_builder {
+  static constexpr bool reorderable = true;
   using result = std::vector<gather_slot_t<T, ReturnExceptions>>;
   static result build(const std::vector<future_core*>& ch) {
     result r;

@@ -35,7 +35,8 @@ public:
   sleep_awaiter& operator=(const sleep_awaiter&) = delete;
   ~sleep_awaiter() { drop_timer(); }
 
-  bool await_ready() const noexcept { return false; }  // sleep always suspends, even sleep(0)
+  // sleep always suspends, even sleep(0) (ORD-006)
+  bool await_ready() const noexcept { return mutant::is(mutant::sleep0_does_not_yield) && delay_.count() <= 0; }
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &current_task_or_throw();
     if (delay_.count() <= 0) {
@@ -50,6 +51,7 @@ public:
     task_->park_on(this, h);
   }
   void await_resume() {
+    if (!task_) return;  // only when a mutant skipped the suspension
     task_->resume_check();
     if (task_->take_cancel_delivery()) {
       if (state_ == st::cancelled) throw cancelled_error(msg_ ? *msg_ : std::string());

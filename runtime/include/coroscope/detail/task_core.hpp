@@ -6,6 +6,7 @@
 // suspension point. C++ cannot throw into a suspended coroutine, so step() marks the delivery
 // (deliver_cancel_) and resumes; the awaiter the coroutine is suspended in raises cancelled_error from
 // await_resume(). Every coroscope awaitable funnels through park_on()/park_yield() and resume_check().
+#include <coroscope/detail/mutant.hpp>
 #include <coroscope/event_loop.hpp>
 
 #include <coroutine>
@@ -36,7 +37,7 @@ public:
   bool cancel(const std::string* msg) override;  // a counted request (CAN-003, CAN-005)
   int cancelling() const noexcept { return static_cast<int>(num_cancels_); }
   int uncancel() noexcept {
-    if (num_cancels_ > 0) --num_cancels_;
+    if (num_cancels_ > 0 && !mutant::is(mutant::uncancel_keeps_count)) --num_cancels_;
     return static_cast<int>(num_cancels_);
   }
   std::string name() const;

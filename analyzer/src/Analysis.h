@@ -1,0 +1,25 @@
+// Checks one parsed translation unit: finds every function body outside system headers, decides whether it
+// is an async coroutine, and runs the enabled rules' matchers over its statements.
+#pragma once
+
+#include "Config.h"
+#include "Finding.h"
+
+#include <vector>
+
+namespace clang {
+class ASTContext;
+}
+
+namespace coroscope::lint {
+
+struct AnalysisStats {
+  unsigned functions = 0;
+  unsigned coroutines = 0;
+  unsigned suppressed = 0;
+};
+
+std::vector<Finding> analyzeTranslationUnit(clang::ASTContext& ast, const Config& config,
+                                            const RuleSwitches& cli, AnalysisStats& stats);
+
+}  // namespace coroscope::lint

@@ -1,0 +1,20 @@
+// Baselines let a team adopt the linter on old code: known findings are recorded once and only new ones
+// fail CI. Keyed on rule, file, function and callee (not lines), with a count, so edits that shift lines do
+// not resurrect old findings but a second identical call in the same function is new.
+#pragma once
+
+#include "Finding.h"
+
+#include <string>
+#include <vector>
+
+namespace coroscope::lint {
+
+// Writes the baseline file; returns an error message or "".
+std::string writeBaseline(const std::string& path, const std::vector<Finding>& findings, const std::string& root);
+
+// Removes the findings the baseline covers; returns an error message or "". `removed` counts them.
+std::string applyBaseline(const std::string& path, std::vector<Finding>& findings, const std::string& root,
+                          unsigned& removed);
+
+}  // namespace coroscope::lint
