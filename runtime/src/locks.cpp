@@ -49,7 +49,7 @@ struct held_lock {
   rc_ptr<lock_state> l;
   task<bool> aenter() { return lock_acquire(l); }
   std::suspend_never aexit(std::exception_ptr) {
-    l->release();
+    l->release_lock();
     return {};
   }
 };
@@ -90,7 +90,7 @@ task<bool> lock_acquire(rc_ptr<lock_state> s) {
   co_return true;
 }
 
-void lock_state::release() {
+void lock_state::release_lock() {
   if (!locked) throw std::runtime_error("Lock is not acquired.");
   locked = false;
   wake_up_first();
@@ -133,7 +133,7 @@ task<bool> semaphore_acquire(rc_ptr<semaphore_state> s) {
   co_return true;
 }
 
-void semaphore_state::release() {
+void semaphore_state::release_unit() {
   if (bound >= 0 && value >= bound) throw std::invalid_argument("BoundedSemaphore released too many times");
   ++value;
   wake_up_next();
@@ -153,7 +153,7 @@ void semaphore_state::wake_up_next() {
 
 task<bool> condition_wait(rc_ptr<condition_state> s) {
   if (!s->lock->locked) throw std::runtime_error("cannot wait on un-acquired lock");
-  s->lock->release();
+  s->lock->release_lock();
   wait_end end;
   {
     waiter_ticket t(s->waiters);

@@ -7,7 +7,9 @@
 #include <coroscope/exceptions.hpp>
 #include <coroscope/future.hpp>
 #include <coroscope/gather.hpp>
+#include <coroscope/locks.hpp>
 #include <coroscope/outcome.hpp>
+#include <coroscope/queues.hpp>
 #include <coroscope/run.hpp>
 #include <coroscope/shield.hpp>
 #include <coroscope/sleep.hpp>

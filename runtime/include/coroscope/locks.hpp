@@ -13,7 +13,7 @@
 // inline (13.1 of the semantics file). Lock and semaphore hand off in FIFO order without barging: a
 // newcomer does not take the lock while a woken waiter has not run yet (SYN-001, SYN-002, SYN-007). A
 // waiter that is cancelled after being woken passes the wake-up on (SYN-003); a cancelled condition wait
-// re-acquires the lock before raising (SYN-011).
+// re-acquires the lock before raising (SYN-011, named in 13.12 of the semantics file).
 //
 // The operations that wait return task<T>, like Python's `async def`: awaiting one runs it inline and does
 // not suspend when nothing blocks (SYN-002 "Also"), and it can be handed to create_task or wait_for.
@@ -23,6 +23,7 @@
 #include <coroscope/detail/combinators.hpp>
 #include <coroscope/task.hpp>
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -57,7 +58,11 @@ public:
   waiter_ticket& operator=(const waiter_ticket&) = delete;
   ~waiter_ticket() { leave(); }
   const future<void>& fut() const noexcept { return fut_; }
+  future<void>& fut() noexcept { return fut_; }
+  // Takes the future out of the line if it is still there.
   void leave() noexcept;
+  // For a future that its waker already took out of the line (the queues pop what they wake).
+  void forget() noexcept { line_ = nullptr; }
 
 private:
   waiter_queue* line_;
@@ -76,7 +81,7 @@ struct lock_state final : rc_base, pooled {
   using pooled::operator delete;
   bool locked = false;
   waiter_queue waiters;
-  void release();
+  void release_lock();  // not release(): that is rc_base's
   void wake_up_first();
 };
 
@@ -88,7 +93,7 @@ struct semaphore_state final : rc_base, pooled {
   std::int64_t bound;  // BoundedSemaphore's initial value; negative for a plain semaphore
   waiter_queue waiters;
   bool locked() const noexcept;
-  void release();
+  void release_unit();
   void wake_up_next();
 };
 
@@ -136,6 +141,20 @@ task<predicate_result_t<P>> condition_wait_for(rc_ptr<condition_state> s, P pred
   co_return result;
 }
 
+// Python's _ContextManagerMixin: `async with x` (async_with) acquires on entry and releases on every exit.
+template <class Derived>
+class acquire_release_cm {
+public:
+  task<bool> aenter() { return self().acquire(); }
+  std::suspend_never aexit(std::exception_ptr) {
+    self().release();
+    return {};
+  }
+
+private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
 }  // namespace detail
 
 // asyncio.Event: wait() blocks until set() (SYN-005); set() wakes every current waiter, even when clear()
@@ -159,7 +178,8 @@ private:
 };
 
 // asyncio.Lock: not owned by a task (any task may release it); FIFO and fair (SYN-001..SYN-004).
-class lock {
+// `co_await async_with(lk, body)` holds it around the body.
+class lock : public detail::acquire_release_cm<lock> {
 public:
   lock();
   lock(const lock&) = delete;
@@ -168,16 +188,9 @@ public:
   // Returns true once the lock is held; does not suspend when it is free and nobody waits.
   task<bool> acquire() { return detail::lock_acquire(state_); }
   // Throws std::runtime_error("Lock is not acquired.") when the lock is not held.
-  void release() { state_->release(); }
+  void release() { state_->release_lock(); }
   bool locked() const noexcept { return state_->locked; }
   std::size_t waiter_count() const noexcept { return state_->waiters.size(); }
-
-  // `async with lock` (async_with): acquire on entry, release on every exit.
-  task<bool> aenter() { return acquire(); }
-  std::suspend_never aexit(std::exception_ptr) {
-    release();
-    return {};
-  }
 
 private:
   friend class condition;
@@ -186,25 +199,19 @@ private:
 
 // asyncio.Semaphore: a counter; acquire() waits while it is zero, FIFO (SYN-007). Releasing more often
 // than acquiring is allowed (SYN-008). A negative initial value throws std::invalid_argument.
-class semaphore {
+class semaphore : public detail::acquire_release_cm<semaphore> {
 public:
   explicit semaphore(std::int64_t value = 1);
   semaphore(const semaphore&) = delete;
   semaphore& operator=(const semaphore&) = delete;
 
   task<bool> acquire() { return detail::semaphore_acquire(state_); }
-  void release() { state_->release(); }
+  void release() { state_->release_unit(); }
   // True when acquire() would wait: the counter is zero, or earlier waiters are still in line.
   bool locked() const noexcept { return state_->locked(); }
   // The counter (Python's _value): units free and not yet promised to a woken waiter.
   std::int64_t value() const noexcept { return state_->value; }
   std::size_t waiter_count() const noexcept { return state_->waiters.size(); }
-
-  task<bool> aenter() { return acquire(); }
-  std::suspend_never aexit(std::exception_ptr) {
-    release();
-    return {};
-  }
 
 protected:
   semaphore(std::int64_t value, bool bounded);
@@ -222,7 +229,7 @@ public:
 
 // asyncio.Condition: a lock (its own, or one given) plus a line of notified waiters (SYN-009, SYN-010).
 // wait(), notify() and notify_all() require the lock held (std::runtime_error otherwise).
-class condition {
+class condition : public detail::acquire_release_cm<condition> {
 public:
   condition();
   // Condition(lock): shares `l`; the condition keeps the lock's state alive, not the lock object.
@@ -231,16 +238,17 @@ public:
   condition& operator=(const condition&) = delete;
 
   task<bool> acquire() { return detail::lock_acquire(state_->lock); }
-  void release() { state_->lock->release(); }
+  void release() { state_->lock->release_lock(); }
   bool locked() const noexcept { return state_->lock->locked; }
 
   // Releases the lock, waits for a notify, re-acquires the lock (even when cancelled, before raising),
   // returns true.
   task<bool> wait() { return detail::condition_wait(state_); }
   // Waits until predicate() is truthy and returns its last value (it is checked first, then after each
-  // wake-up, with the lock held).
+  // wake-up, with the lock held). "Truthy" is C++'s contextual conversion to bool: return a bool, a
+  // pointer or a std::optional.
   template <class P>
-    requires std::is_invocable_v<P&>
+    requires std::is_invocable_v<P&> && std::constructible_from<bool, detail::predicate_result_t<P>>
   task<detail::predicate_result_t<P>> wait_for(P predicate) {
     return detail::condition_wait_for(state_, std::move(predicate));
   }
@@ -248,12 +256,6 @@ public:
   void notify(std::size_t n = 1);
   void notify_all();
   std::size_t waiter_count() const noexcept { return state_->waiters.size(); }
-
-  task<bool> aenter() { return acquire(); }
-  std::suspend_never aexit(std::exception_ptr) {
-    release();
-    return {};
-  }
 
 private:
   detail::rc_ptr<detail::condition_state> state_;

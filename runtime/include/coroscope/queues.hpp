@@ -20,7 +20,7 @@
 #include <exception>
 #include <functional>
 #include <utility>
-#include <vector>
+#include <vector>  // heap_store
 
 namespace coroscope {
 
@@ -74,34 +74,26 @@ task<void> wait_until_not_empty(queue_core& q);
 task<void> wait_until_not_full(queue_core& q);
 task<void> queue_join(rc_ptr<queue_core> q);
 
-template <class T>
-class fifo_store {
+// Items in arrival order, taken from the front (Queue) or the back (LifoQueue).
+template <class T, bool Lifo>
+class sequence_store {
 public:
   std::size_t size() const noexcept { return items_.size(); }
   void push(T&& v) { items_.push_back(std::move(v)); }
   T pop() {
-    T v = std::move(items_.front());
-    items_.pop_front();
-    return v;
+    if constexpr (Lifo) {
+      T v = std::move(items_.back());
+      items_.pop_back();
+      return v;
+    } else {
+      T v = std::move(items_.front());
+      items_.pop_front();
+      return v;
+    }
   }
 
 private:
   std::deque<T> items_;
-};
-
-template <class T>
-class lifo_store {
-public:
-  std::size_t size() const noexcept { return items_.size(); }
-  void push(T&& v) { items_.push_back(std::move(v)); }
-  T pop() {
-    T v = std::move(items_.back());
-    items_.pop_back();
-    return v;
-  }
-
-private:
-  std::vector<T> items_;
 };
 
 // Python's heapq (heappush / heappop with its _siftdown / _siftup), so that items of equal priority come
@@ -194,7 +186,10 @@ public:
   // Marks one item taken earlier as processed; more calls than items put throw std::invalid_argument.
   void task_done() { state_->task_done(); }
   // Returns once every item put has been marked done (at once when none is outstanding).
-  task<void> join() { return detail::queue_join(state_); }
+  task<void> join() {
+    state_->add_ref();  // the coroutine's own reference, as the untyped core
+    return detail::queue_join(detail::rc_ptr<detail::queue_core>(state_.get()));
+  }
 
   std::size_t qsize() const noexcept { return state_->size(); }
   bool empty() const noexcept { return state_->empty(); }
@@ -231,16 +226,16 @@ private:
 
 // asyncio.Queue: first in, first out.
 template <class T>
-class queue : public basic_queue<T, detail::fifo_store<T>> {
+class queue : public basic_queue<T, detail::sequence_store<T, false>> {
 public:
-  using basic_queue<T, detail::fifo_store<T>>::basic_queue;
+  using basic_queue<T, detail::sequence_store<T, false>>::basic_queue;
 };
 
 // asyncio.LifoQueue: the most recently added item first.
 template <class T>
-class lifo_queue : public basic_queue<T, detail::lifo_store<T>> {
+class lifo_queue : public basic_queue<T, detail::sequence_store<T, true>> {
 public:
-  using basic_queue<T, detail::lifo_store<T>>::basic_queue;
+  using basic_queue<T, detail::sequence_store<T, true>>::basic_queue;
 };
 
 // asyncio.PriorityQueue: the lowest item first (by Compare, std::less by default), ties in heapq's order.
