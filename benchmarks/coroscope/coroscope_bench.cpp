@@ -1,5 +1,6 @@
 // coroscope's row of the catalogue, written as a user would write it: create_task, sleep, gather,
-// wait_for, future<T>. Queue, executor and socket workloads wait for those parts of the runtime.
+// wait_for, future<T>, streams (start_server / open_connection). Queue and executor workloads wait for
+// those parts of the runtime.
 #include "catalogue.hpp"
 
 #include <coroscope/coroscope.hpp>
@@ -133,6 +134,48 @@ task<void> wait_for_body(State& state) {
   benchmark::DoNotOptimize(v);
 }
 
+// The echo server's side of one connection, as the asyncio docs write it.
+task<void> echo_session(coroscope::stream_reader reader, coroscope::stream_writer writer) {
+  for (;;) {
+    std::string data = co_await reader.read(64 * 1024);
+    if (data.empty()) break;
+    writer.write(data);
+    co_await writer.drain();
+  }
+}
+
+// start_server and open_connection over loopback; each iteration every client writes its message and then
+// every client reads it back whole (readexactly), like the other runtimes' rows.
+task<void> echo_body(State& state, std::size_t size, int conns) {
+  coroscope::server server = co_await coroscope::start_server(echo_session, "127.0.0.1", 0);
+  const std::uint16_t port = server.ports().at(0);
+  std::vector<coroscope::stream_reader> readers;
+  std::vector<coroscope::stream_writer> writers;
+  for (int i = 0; i < conns; ++i) {
+    auto [reader, writer] = co_await coroscope::open_connection("127.0.0.1", port);
+    readers.push_back(std::move(reader));
+    writers.push_back(std::move(writer));
+  }
+  const std::string message(size, 'x');
+  for (auto _ : state) {
+    for (auto& w : writers) {
+      w.write(message);
+      co_await w.drain();
+    }
+    for (auto& r : readers) {
+      const std::string reply = co_await r.readexactly(size);
+      benchmark::DoNotOptimize(reply.data());
+    }
+  }
+  for (auto& w : writers) w.close();
+  writers.clear();
+  readers.clear();
+  server.close();
+  co_await server.wait_closed();
+  state.SetItemsProcessed(state.iterations() * conns);
+  state.SetBytesProcessed(state.iterations() * conns * static_cast<std::int64_t>(size) * 2);
+}
+
 task<void> parked_on(coroscope::future<void> gate) { co_await gate; }
 
 // Tasks parked on one future (asyncio's Event.wait in spirit); bytes from the heap's growth on a fresh
@@ -162,11 +205,7 @@ void memory(State& state) {
 int main(int argc, char** argv) {
   bench::record_context("coroscope", COROSCOPE_BENCH_RUNTIME_VERSION,
                         "BM_Queue/pipeline=coroscope has no Queue yet (comes with the I/O issue);"
-                        "BM_Executor/roundtrip=coroscope has no executor yet (comes with the I/O issue);"
-                        "BM_Echo/64Bx1conn=coroscope has no sockets yet (comes with the I/O issue);"
-                        "BM_Echo/64Bx100conn=coroscope has no sockets yet (comes with the I/O issue);"
-                        "BM_Echo/16KiBx1conn=coroscope has no sockets yet (comes with the I/O issue);"
-                        "BM_Echo/16KiBx100conn=coroscope has no sockets yet (comes with the I/O issue)");
+                        "BM_Executor/roundtrip=coroscope has no executor yet (comes with the I/O issue)");
   bench::suite s;
   s.spawn = on_loop(spawn_body);
   s.resume = on_loop(resume_body);
@@ -176,6 +215,7 @@ int main(int argc, char** argv) {
   s.timers = [](State& st, int n) { on_loop(timers_body, n)(st); };
   s.cancel = [](State& st, int n) { on_loop(cancel_body, n)(st); };
   s.wait_for = on_loop(wait_for_body);
+  s.echo = [](State& st, std::size_t bytes, int conns) { on_loop(echo_body, bytes, conns)(st); };
   s.memory = memory;
   bench::register_catalogue(s);
   return bench::run_main(argc, argv);

@@ -12,7 +12,11 @@
 #include <coroscope/queues.hpp>
 #include <coroscope/run.hpp>
 #include <coroscope/shield.hpp>
+#include <coroscope/signals.hpp>
 #include <coroscope/sleep.hpp>
+#include <coroscope/sockets.hpp>
+#include <coroscope/streams.hpp>
+#include <coroscope/subprocess.hpp>
 #include <coroscope/task.hpp>
 #include <coroscope/task_group.hpp>
 #include <coroscope/timeout.hpp>
