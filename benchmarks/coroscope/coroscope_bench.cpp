@@ -1,9 +1,9 @@
 // coroscope's row of the catalogue, written as a user would write it: create_task, sleep, gather,
-// wait_for, future<T>, streams (start_server / open_connection). Queue and executor workloads wait for
-// those parts of the runtime.
+// wait_for, future<T>, streams (start_server / open_connection), queue, run_in_executor.
 #include "catalogue.hpp"
 
 #include <coroscope/coroscope.hpp>
+#include <coroscope/executor.hpp>
 
 #include <chrono>
 #include <exception>
@@ -200,12 +200,40 @@ void memory(State& state) {
   });
 }
 
+// One item from producer to consumer through a bounded queue (capacity 64): asyncio.Queue's put/get.
+task<void> queue_consumer(coroscope::queue<int>& q, long& sum) {
+  for (;;) {
+    const int v = co_await q.get();
+    if (v < 0) co_return;
+    sum += v;
+  }
+}
+
+task<void> queue_body(State& state) {
+  coroscope::queue<int> q(bench::queue_capacity);
+  long sum = 0;
+  auto consumer = coroscope::create_task(queue_consumer(q, sum));
+  int i = 0;
+  for (auto _ : state) co_await q.put(i++ & 0xffff);
+  co_await q.put(-1);
+  co_await consumer;
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations());
+}
+
+// A trivial function on a one-thread pool and back: run_in_executor's round trip (a kernel wake each way).
+task<void> executor_body(State& state) {
+  auto pool = std::make_shared<coroscope::thread_pool_executor>(1);
+  int v = 0;
+  for (auto _ : state) v = co_await coroscope::run_in_executor(pool, [v] { return v + 1; });
+  benchmark::DoNotOptimize(v);
+  pool->shutdown(true);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bench::record_context("coroscope", COROSCOPE_BENCH_RUNTIME_VERSION,
-                        "BM_Queue/pipeline=coroscope has no Queue yet (comes with the I/O issue);"
-                        "BM_Executor/roundtrip=coroscope has no executor yet (comes with the I/O issue)");
+  bench::record_context("coroscope", COROSCOPE_BENCH_RUNTIME_VERSION);
   bench::suite s;
   s.spawn = on_loop(spawn_body);
   s.resume = on_loop(resume_body);
@@ -215,6 +243,8 @@ int main(int argc, char** argv) {
   s.timers = [](State& st, int n) { on_loop(timers_body, n)(st); };
   s.cancel = [](State& st, int n) { on_loop(cancel_body, n)(st); };
   s.wait_for = on_loop(wait_for_body);
+  s.queue = on_loop(queue_body);
+  s.executor = on_loop(executor_body);
   s.echo = [](State& st, std::size_t bytes, int conns) { on_loop(echo_body, bytes, conns)(st); };
   s.memory = memory;
   bench::register_catalogue(s);
