@@ -41,7 +41,6 @@ task<void> amain() {
   ticker.cancel();
   std::printf("blocking call returned: %s\n", result.c_str());
   std::printf("the loop kept ticking meanwhile: %s\n", ticks > 0 ? "True" : "False");
-  std::fprintf(stderr, "(%d ticks)\n", ticks);
 }
 
 int main() { coroscope::run(amain()); }
