@@ -235,6 +235,12 @@ void event_loop::wait_for_events(std::int64_t timeout_ns) {
       poll_io(-1);
       return;
     }
+    // Work on another thread takes no virtual time: the clock stands still until it comes back, as it
+    // does in CPython's loop, whose select() returns when the worker writes to the self-pipe.
+    if (timeout_ns > 0 && external_pending_ > 0) {
+      poll_io(-1);
+      return;
+    }
     if (fds) poll_io(0);
     if (timeout_ns > 0 && ready_.empty()) virtual_now_ += timeout_ns;
     return;
@@ -347,6 +353,23 @@ void event_loop::shutdown_default_executor() {
     // Completions the workers posted while we joined them.
     drain_threadsafe();
   }
+}
+
+void event_loop::run_until_external_work_done() {
+  // asyncio.run keeps the loop running while it shuts the default executor down, so what the workers post
+  // back (results, done callbacks) still runs. A closed or running loop cannot do that.
+  if (closed_ || running_ || external_pending_ == 0) return;
+  detail::set_running_loop(this);
+  running_ = true;
+  struct restore {
+    event_loop* l;
+    ~restore() {
+      l->running_ = false;
+      detail::set_running_loop(nullptr);
+    }
+  } r{this};
+  while (external_pending_ > 0) run_once();
+  run_once();  // the callbacks the last completions scheduled
 }
 
 std::string event_loop::describe(const detail::ready_item& it) const {

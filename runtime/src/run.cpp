@@ -18,6 +18,12 @@ struct countdown final : rc_base {
 };
 }  // namespace
 
+void finish_run(event_loop& loop) {
+  cancel_all_tasks(loop);
+  loop.run_until_external_work_done();
+  loop.shutdown_default_executor();
+}
+
 void cancel_all_tasks(event_loop& loop) {
   auto tasks = loop.all_tasks();
   if (tasks.empty() || loop.is_closed()) return;

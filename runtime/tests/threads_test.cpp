@@ -159,4 +159,35 @@ TEST(Reactor, AddWriterRunsWhenTheFdIsWritable) {
   ::close(fds[1]);
 }
 
+TEST(Threads, OnTheVirtualClockExecutorWorkTakesNoTime) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::get_running_loop().call_later(5ms, [&L] { L.push_back(at("timer")); });
+    int v = co_await cs::to_thread([] {
+      std::this_thread::sleep_for(20ms);  // real time; the virtual clock must not run ahead meanwhile
+      return 1;
+    });
+    L.push_back(at("await f = " + std::to_string(v)));
+    co_await cs::sleep(10ms);
+    L.push_back(at("final"));
+  }());
+  EXPECT_EQ(L, (trace{"await f = 1@0", "timer@5", "final@10"}));
+}
+
+TEST(Threads, RunLetsExecutorWorkComeBackBeforeItReturns) {
+  trace L;
+  rrun([&]() -> task<void> {
+    auto& loop = cs::get_running_loop();
+    auto f = cs::to_thread([&loop, &L] {
+      std::this_thread::sleep_for(20ms);
+      loop.call_soon_threadsafe([&L] { L.push_back("posted"); });
+      return 1;
+    });
+    f.add_done_callback([&L] { L.push_back("done callback"); });
+    L.push_back("main ends");
+    co_return;
+  }());
+  EXPECT_EQ(L, (trace{"main ends", "posted", "done callback"}));
+}
+
 }  // namespace

@@ -8,7 +8,8 @@
 //   wait_for          awaitable operator || against a steady_timer
 //   call_soon/later   post / steady_timer
 // Asio has no futures, task groups, timeout scopes, shield, wait, as_completed, cancel counts, "current
-// task", sync primitives or queues for coroutines: those features are unsupported. Time is real, scaled by
+// task", sync primitives or queues for coroutines: those features are unsupported. The executor hand-off
+// (run_in_executor, to_thread) is not mapped either. Time is real, scaled by
 // --time-scale (wall ms per scenario ms) so that orderings are deterministic. FINDINGS.md explains each
 // failure.
 #include <conform/adapter.hpp>
@@ -181,6 +182,13 @@ public:
     throw unsupported_error("call:" + kind + "." + method);
     co_return json();
   }
+
+  object run_in_executor(std::function<json()>) { throw unsupported_error("op:run_in_executor"); }
+  co to_thread(std::function<json()>) {
+    throw unsupported_error("op:to_thread");
+    co_return json();
+  }
+  void call_soon_threadsafe(std::function<void()>) { throw unsupported_error("op:run_in_executor"); }
 
   template <class F>
   object call_soon(F fn) {

@@ -1,14 +1,22 @@
 // The `reference` adapter: the scenario interpreter running on coroscope's own runtime, virtual clock.
-// Synchronisation primitives, queues and executors belong to a later issue of the runtime: declared
-// unsupported until they land.
+// Every feature of the scenario language maps onto a coroscope type of the same name (Event -> event,
+// PriorityQueue -> priority_queue<json>, run_in_executor -> run_in_executor on the loop's default
+// thread pool, ...): nothing is emulated. Executor jobs run on real threads, and the virtual clock waits
+// for them only when no timer is pending (event_loop::wait_for_events): README.md says why the THR
+// scenarios are deterministic all the same.
 #include <conform/adapter.hpp>
 #include <conform/interpreter.hpp>
 
 #include <coroscope/coroscope.hpp>
+#include <coroscope/executor.hpp>  // not in the umbrella header
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <tuple>
+#include <type_traits>
 #include <variant>
 
 namespace conform {
@@ -16,6 +24,30 @@ namespace {
 
 namespace cs = coroscope;
 using ms_d = std::chrono::duration<double, std::milli>;
+// Python compares queue items with `<`; nlohmann's json orders numbers, strings and arrays the same way.
+using priority_queue = cs::priority_queue<json>;
+
+// f(the shared_ptr<T>) for whichever of Ts `o` (an adapter object) holds, nothing for another object: one
+// code path for the types that share an interface.
+template <class... Ts, class Object, class F>
+auto held(Object& o, F f) {
+  using first = std::tuple_element_t<0, std::tuple<Ts...>>;
+  std::optional<std::invoke_result_t<F&, std::shared_ptr<first>&>> r;
+  auto try_one = [&]<class T>(std::type_identity<T>) {
+    if (auto* p = std::get_if<std::shared_ptr<T>>(&o.v); p && !r) r.emplace(f(*p));
+  };
+  (try_one(std::type_identity<Ts>{}), ...);
+  return r;
+}
+// Lock, Semaphore (BoundedSemaphore too) and Condition: acquire, release, locked, `async with`.
+template <class Object, class F>
+auto lock_like(Object& o, F f) {
+  return held<cs::lock, cs::semaphore, cs::condition>(o, std::move(f));
+}
+template <class Object, class F>
+auto any_queue(Object& o, F f) {
+  return held<cs::queue<json>, cs::lifo_queue<json>, priority_queue>(o, std::move(f));
+}
 
 class coroscope_traits {
 public:
@@ -25,7 +57,9 @@ public:
   struct object {
     std::variant<std::monostate, cs::task_handle<json>, cs::task_ref, cs::future<json>, gather_future, gather_rx_future,
                  cs::handle, std::shared_ptr<cs::timeout_scope>, std::shared_ptr<cs::task_group>,
-                 std::shared_ptr<cs::task<json>>>
+                 std::shared_ptr<cs::task<json>>, std::shared_ptr<cs::event>, std::shared_ptr<cs::lock>,
+                 std::shared_ptr<cs::semaphore>, std::shared_ptr<cs::condition>, std::shared_ptr<cs::barrier>,
+                 std::shared_ptr<cs::queue<json>>, std::shared_ptr<cs::lifo_queue<json>>, std::shared_ptr<priority_queue>>
         v;
   };
 
@@ -57,6 +91,7 @@ public:
     if (kind == "InvalidStateError") return std::make_exception_ptr(cs::invalid_state_error(m));
     if (kind == "KeyboardInterrupt") return std::make_exception_ptr(cs::keyboard_interrupt());
     if (kind == "SystemExit") return std::make_exception_ptr(cs::system_exit());
+    if (kind == "BrokenBarrierError") return std::make_exception_ptr(cs::broken_barrier_error(m));
     return std::make_exception_ptr(raised_exception(kind, m));
   }
 
@@ -79,6 +114,12 @@ public:
       return {"TimeoutError", "", {}};
     } catch (const cs::invalid_state_error& x) {
       return {"InvalidStateError", x.what(), {}};
+    } catch (const cs::broken_barrier_error& x) {
+      return {"BrokenBarrierError", x.what(), {}};
+    } catch (const cs::queue_empty&) {
+      return {"QueueEmpty", "", {}};
+    } catch (const cs::queue_full&) {
+      return {"QueueFull", "", {}};
     } catch (const std::invalid_argument& x) {
       return {"ValueError", x.what(), {}};
     } catch (const std::out_of_range& x) {
@@ -105,8 +146,18 @@ public:
 
   object current_task() { return {cs::current_task()}; }
 
-  object new_object(const std::string& type, const json&) {
+  object new_object(const std::string& type, const json& args) {
     if (type == "Future") return {cs::create_future<json>()};
+    if (type == "Event") return {std::make_shared<cs::event>()};
+    if (type == "Lock") return {std::make_shared<cs::lock>()};
+    if (type == "Semaphore") return {std::make_shared<cs::semaphore>(arg(args, 0, 1).get<std::int64_t>())};
+    if (type == "BoundedSemaphore")
+      return {std::shared_ptr<cs::semaphore>(std::make_shared<cs::bounded_semaphore>(arg(args, 0, 1).get<std::int64_t>()))};
+    if (type == "Condition") return {std::make_shared<cs::condition>()};
+    if (type == "Barrier") return {std::make_shared<cs::barrier>(args.at(0).get<int>())};
+    if (type == "Queue") return {std::make_shared<cs::queue<json>>(arg(args, 0, 0).get<int>())};
+    if (type == "LifoQueue") return {std::make_shared<cs::lifo_queue<json>>(arg(args, 0, 0).get<int>())};
+    if (type == "PriorityQueue") return {std::make_shared<priority_queue>(arg(args, 0, 0).get<int>())};
     throw unsupported_error("new:" + type);
   }
 
@@ -152,6 +203,24 @@ public:
       if (method == "cancelling") return t->cancelling();
       if (method == "uncancel") return t->uncancel();
     }
+    if (auto* ev = std::get_if<std::shared_ptr<cs::event>>(&o.v)) {
+      if (method == "set") {
+        (*ev)->set();
+        return nullptr;
+      }
+      if (method == "clear") {
+        (*ev)->clear();
+        return nullptr;
+      }
+      if (method == "is_set") return (*ev)->is_set();
+    }
+    if (auto r = lock_like(o, [&](auto& l) { return lock_call(kind, *l, method, args); })) return *r;
+    if (auto* b = std::get_if<std::shared_ptr<cs::barrier>>(&o.v)) {
+      if (method == "n_waiting") return (*b)->n_waiting();
+      if (method == "broken") return (*b)->broken();
+      if (method == "parties") return (*b)->parties();
+    }
+    if (auto r = any_queue(o, [&](auto& q) { return queue_call(kind, *q, method, args); })) return *r;
     if (auto* f = std::get_if<cs::future<json>>(&o.v)) {
       if (method == "set_result") {
         f->set_result(args.at(0));
@@ -165,10 +234,33 @@ public:
     throw unsupported_error("call:" + kind + "." + method);
   }
 
-  co call_async(std::string kind, object, std::string method, json) {
+  // The awaiting methods. `o` is held by the frame: the object lives as long as the call.
+  co call_async(std::string kind, object o, std::string method, json args) {
+    if (auto* ev = std::get_if<std::shared_ptr<cs::event>>(&o.v)) {
+      if (method == "wait") co_return co_await (*ev)->wait();
+    } else if (auto acquiring = lock_like(o, [&](auto& l) { return lock_async(kind, l, method); })) {
+      co_return co_await std::move(*acquiring);
+    } else if (auto* b = std::get_if<std::shared_ptr<cs::barrier>>(&o.v)) {
+      if (method == "wait") co_return co_await (*b)->wait();
+      if (method == "abort") {
+        co_await (*b)->abort();
+        co_return json();
+      }
+      if (method == "reset") {
+        co_await (*b)->reset();
+        co_return json();
+      }
+    } else if (auto queued = any_queue(o, [&](auto& q) { return queue_async(kind, q, method, args); })) {
+      co_return co_await std::move(*queued);
+    }
     throw unsupported_error("call:" + kind + "." + method);
-    co_return json();
   }
+
+  // ---- executors ----
+  object run_in_executor(std::function<json()> job) { return {cs::run_in_executor(nullptr, std::move(job))}; }
+  co to_thread(std::function<json()> job) { co_return co_await cs::to_thread(std::move(job)); }
+  // Called from the job's worker thread: loop_ is set before any job is submitted.
+  void call_soon_threadsafe(std::function<void()> fn) { loop_->call_soon_threadsafe(std::move(fn)); }
 
   template <class F>
   object call_soon(F fn) {
@@ -256,10 +348,12 @@ public:
     co_return co_await cs::async_with(*tg, [&body](cs::task_group&) -> cs::task<json> { co_return co_await body(); });
   }
 
+  // `async with` on Lock, Semaphore, BoundedSemaphore and Condition: coroscope's own async_with, which
+  // calls their aenter()/aexit().
   template <class Body>
-  co with(std::string kind, object, Body) {
+  co with(std::string kind, object o, Body body) {
+    if (auto aw = lock_like(o, [&body](auto& l) { return hold(*l, body); })) co_return co_await std::move(*aw);
     throw unsupported_error("with:" + kind);
-    co_return json();
   }
 
   std::string final_state(object& o) {
@@ -288,6 +382,73 @@ private:
     now_ms();  // the final events carry the time main ended, as the oracle's do
     if (err) std::rethrow_exception(err);
     co_return v;
+  }
+
+  template <class CM, class Body>
+  static co hold(CM& cm, Body& body) {
+    co_return co_await cs::async_with(cm, [&body]() -> cs::task<json> { co_return co_await body(); });
+  }
+
+  static json arg(const json& args, std::size_t i, json fallback) { return i < args.size() ? args[i] : fallback; }
+  template <class L>
+  static json lock_call(const std::string& kind, L& l, const std::string& method, const json& args) {
+    if (method == "locked") return l.locked();
+    if (method == "release") {
+      l.release();
+      return nullptr;
+    }
+    if constexpr (std::is_same_v<L, cs::condition>) {
+      if (method == "notify") {
+        // Python's notify(n) wakes nobody for n <= 0.
+        l.notify(static_cast<std::size_t>(std::max<std::int64_t>(0, arg(args, 0, 1).get<std::int64_t>())));
+        return nullptr;
+      }
+      if (method == "notify_all") {
+        l.notify_all();
+        return nullptr;
+      }
+    }
+    throw unsupported_error("call:" + kind + "." + method);
+  }
+
+  template <class L>
+  static co lock_async(std::string kind, std::shared_ptr<L> l, std::string method) {
+    if (method == "acquire") co_return co_await l->acquire();
+    if constexpr (std::is_same_v<L, cs::condition>)
+      if (method == "wait") co_return co_await l->wait();
+    throw unsupported_error("call:" + kind + "." + method);
+  }
+
+  template <class Q>
+  static json queue_call(const std::string& kind, Q& q, const std::string& method, const json& args) {
+    if (method == "put_nowait") {
+      q.put_nowait(args.at(0));
+      return json();
+    }
+    if (method == "get_nowait") return q.get_nowait();
+    if (method == "qsize") return q.qsize();
+    if (method == "empty") return q.empty();
+    if (method == "full") return q.full();
+    if (method == "maxsize") return q.maxsize();
+    if (method == "task_done") {
+      q.task_done();
+      return json();
+    }
+    throw unsupported_error("call:" + kind + "." + method);
+  }
+
+  template <class Q>
+  static co queue_async(std::string kind, std::shared_ptr<Q> q, std::string method, json args) {
+    if (method == "get") co_return co_await q->get();
+    if (method == "put") {
+      co_await q->put(args.at(0));
+      co_return json();
+    }
+    if (method == "join") {
+      co_await q->join();
+      co_return json();
+    }
+    throw unsupported_error("call:" + kind + "." + method);
   }
 
   static bool is_deadlock(const std::exception_ptr& e) {
@@ -358,21 +519,12 @@ private:
   double last_ms_ = 0;
 };
 
-const std::set<std::string> k_unsupported_types{"Event",     "Lock",    "Semaphore", "BoundedSemaphore",
-                                                "Condition", "Barrier", "Queue",     "LifoQueue", "PriorityQueue"};
-
 class reference_adapter final : public adapter {
 public:
   std::string name() const override { return "reference"; }
-  std::string description() const override {
-    return "coroscope's reference runtime on its virtual clock (sync primitives, queues and executors not yet)";
-  }
-  bool supports(const std::string& f) const override {
-    if (f == "op:with" || f == "op:run_in_executor" || f == "op:to_thread") return false;
-    for (const auto& t : k_unsupported_types)
-      if (f == "new:" + t || f.rfind("call:" + t + ".", 0) == 0 || f == "with:" + t) return false;
-    return true;
-  }
+  std::string description() const override { return "coroscope's reference runtime on its virtual clock"; }
+  // Everything the scenario language has; what the traits cannot do they report with unsupported_error.
+  bool supports(const std::string&) const override { return true; }
   long long time_tolerance_ms(const run_options&) const override { return 0; }
   std::vector<event> run(const scenario& s, const run_options&) override {
     coroscope_traits rt;

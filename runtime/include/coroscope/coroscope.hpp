@@ -5,6 +5,7 @@
 #include <coroscope/async_with.hpp>
 #include <coroscope/event_loop.hpp>
 #include <coroscope/exceptions.hpp>
+#include <coroscope/executor.hpp>
 #include <coroscope/future.hpp>
 #include <coroscope/gather.hpp>
 #include <coroscope/locks.hpp>

@@ -280,6 +280,8 @@ public:
   void set_default_executor(std::shared_ptr<executor> ex);
   // asyncio's loop.shutdown_default_executor(): joins the default executor's threads; run() calls it.
   void shutdown_default_executor();
+  // Runs the loop until every executor job has come back (run() does it before shutting executors down).
+  void run_until_external_work_done();
 
   // --- futures and tasks ---
   template <class T = void>

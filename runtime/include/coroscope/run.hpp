@@ -17,6 +17,9 @@ using run_options = loop_options;
 namespace detail {
 void check_no_running_loop();
 void cancel_all_tasks(event_loop& loop);
+// What asyncio.run does after the main coroutine: cancel and drain what is left, let the executor's work
+// come back, join the default executor.
+void finish_run(event_loop& loop);
 }  // namespace detail
 
 template <class T>
@@ -28,10 +31,10 @@ T run(task<T> main, run_options options = {}) {
     future_ref r = t;
     loop.run_until_done(r);
   } catch (...) {
-    detail::cancel_all_tasks(loop);
+    detail::finish_run(loop);
     throw;
   }
-  detail::cancel_all_tasks(loop);
+  detail::finish_run(loop);
   if constexpr (std::is_void_v<T>) {
     t.result();
   } else {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -177,7 +178,8 @@ private:
         if (it == values_.end()) fail(p, "no stored value named " + expr["var"].dump());
         return it->second;
       }
-      if (expr.contains("other_thread")) throw unsupported_error("op:run_in_executor");
+      // True on an executor's worker thread (a job's `return`), false on the loop's.
+      if (expr.contains("other_thread")) return std::this_thread::get_id() != loop_thread_;
     }
     return expr;
   }
@@ -191,6 +193,11 @@ private:
       }
     }
     return dump(evaluate(expr, p));
+  }
+  // A raise's message: the scenario's text, or a non-string value's JSON.
+  static std::optional<std::string> message_of(const json& s) {
+    if (!s.contains("msg")) return std::nullopt;
+    return s["msg"].is_string() ? s["msg"].template get<std::string>() : s["msg"].dump();
   }
   static std::optional<double> opt_ms(const json& s, const char* key) {
     if (!s.contains(key) || s[key].is_null()) return std::nullopt;
@@ -251,9 +258,7 @@ private:
         if (e.handling.empty()) fail(p, "a bare raise (no \"kind\") is only allowed inside an except clause");
         std::rethrow_exception(e.handling.back());
       }
-      std::optional<std::string> msg;
-      if (s.contains("msg")) msg = s["msg"].is_string() ? s["msg"].template get<std::string>() : s["msg"].dump();
-      std::rethrow_exception(rt_.make_exception(s["kind"], msg));
+      std::rethrow_exception(rt_.make_exception(s["kind"], message_of(s)));
     } else if (op == "new") {
       const std::string type = s["type"];
       bind(s["name"], type == "Future" ? "future" : type, rt_.new_object(type, s.value("args", json::array())));
@@ -282,6 +287,8 @@ private:
       const json* steps = &s["do"];
       std::string dp = p + ".do";
       rt_.add_done_callback(target.kind, target.obj, [this, steps, dp] { callback(steps, dp); });
+    } else if (op == "run_in_executor") {
+      bind(s["name"], "future", rt_.run_in_executor(job(s, p)));
     } else if (op == "call") {
       slot target = resolve(s["target"], p + ".target");
       const std::string label = call_label(s);
@@ -298,6 +305,29 @@ private:
     } else {
       throw unsupported_error("op:" + op);
     }
+  }
+
+  // The function of run_in_executor / to_thread, run on a worker thread. What it needs from the scenario
+  // (the exception, a stored value) is prepared here on the loop's thread, as the oracle creates the
+  // exception before submitting; on the worker it only posts its callbacks with the runtime's
+  // call_soon_threadsafe, in order, then raises or returns (answering `other_thread` there).
+  std::function<json()> job(const json& s, const std::string& p) {
+    std::exception_ptr raise;
+    if (s.contains("raise")) raise = rt_.make_exception(s["raise"], message_of(s));
+    json value = s.value("return", json());
+    const bool asks_thread = value.is_object() && value.size() == 1 && value.contains("other_thread");
+    if (!asks_thread) value = evaluate(value, p + ".return");
+    std::vector<std::function<void()>> posts;
+    for (std::size_t i = 0; s.contains("post") && i < s["post"].size(); ++i) {
+      const json* steps = &s["post"][i];
+      std::string cp = p + ".post[" + std::to_string(i) + "]";
+      posts.push_back([this, steps, cp] { callback(steps, cp); });
+    }
+    return [this, posts = std::move(posts), raise, value, asks_thread, p]() -> json {
+      for (const auto& cb : posts) rt_.call_soon_threadsafe(cb);
+      if (raise) std::rethrow_exception(raise);
+      return asks_thread ? evaluate(value, p + ".return") : value;
+    };
   }
 
   // Awaits `aw` and records its outcome as "<label> = value" or "<label> raised Kind".
@@ -411,6 +441,8 @@ private:
       std::function<co()> inner = body_fn(s, "body", e, p + ".body");
       json r = co_await rt_.with(kind, obj, inner);
       if (is_return(r)) co_return r;
+    } else if (op == "to_thread") {
+      co_await outcome("await to_thread", e, sp, rt_.to_thread(job(s, p)));
     } else if (op == "try") {
       json r = co_await try_step(sp, e, p);
       if (is_return(r)) co_return r;
@@ -467,6 +499,7 @@ private:
   std::vector<event> trace_;
   std::exception_ptr fatal_;
   bool recording_ = true;
+  const std::thread::id loop_thread_ = std::this_thread::get_id();  // the oracle's main_thread
 };
 
 }  // namespace conform
