@@ -369,7 +369,8 @@ void event_loop::run_until_external_work_done() {
     }
   } r{this};
   while (external_pending_ > 0) run_once();
-  run_once();  // the callbacks the last completions scheduled
+  // The callbacks the last completions scheduled; never wait here: nothing else is coming.
+  while (!ready_.empty()) run_once();
 }
 
 std::string event_loop::describe(const detail::ready_item& it) const {
