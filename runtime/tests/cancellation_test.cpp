@@ -256,14 +256,7 @@ TEST(Cancellation, CAN009_CancellingATaskCancelsTheFutureItAwaitsSynchronously) 
 TEST(Cancellation, CAN010_CancellationPropagatesDownAChainOfAwaitedTasks) {
   trace L;
   vrun([&]() -> task<void> {
-    auto it = cs::create_task([&]() -> task<void> {
-      try {
-        co_await cs::sleep(10s);
-      } catch (const cs::cancelled_error&) {
-        L.push_back("inner got CancelledError");
-        throw;
-      }
-    });
+    auto it = cs::create_task(logs_cancel(L, "inner got CancelledError"));
     auto ot = cs::create_task([&]() -> task<void> {
       try {
         co_await it;
@@ -306,14 +299,7 @@ TEST(Cancellation, CAN011_AnInnerTaskThatSuppressesCancellationLetsTheOuterGetIt
 TEST(Cancellation, CAN012_CancellingOnlyTheInnerTaskRaisesInTheAwaiterWithoutCancellingIt) {
   trace L;
   vrun([&]() -> task<void> {
-    auto it = cs::create_task([&]() -> task<void> {
-      try {
-        co_await cs::sleep(10s);
-      } catch (const cs::cancelled_error&) {
-        L.push_back("inner cancelled");
-        throw;
-      }
-    });
+    auto it = cs::create_task(logs_cancel(L, "inner cancelled"));
     auto ot = cs::create_task([&]() -> task<std::string> {
       try {
         co_await it;

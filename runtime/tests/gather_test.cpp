@@ -3,15 +3,6 @@
 
 namespace {
 
-task<void> child(trace& L, std::string n) {
-  try {
-    co_await cs::sleep(10s);
-  } catch (const cs::cancelled_error& e) {
-    L.push_back(n + " cancelled" + (e.message().empty() ? "" : " (" + e.message() + ")"));
-    throw;
-  }
-}
-
 TEST(Gather, GAT001_ResultsFollowArgumentOrder) {
   trace L;
   auto r = vrun([&]() -> task<std::tuple<std::string, std::string, std::string>> {
@@ -69,8 +60,8 @@ TEST(Gather, GAT003_ReturnExceptionsPutsExceptionsInPosition) {
 TEST(Gather, GAT004_CancellingTheGatherFutureCancelsUnfinishedChildren) {
   trace L;
   vrun([&]() -> task<void> {
-    auto ta = cs::create_task(child(L, "a"));
-    auto tb = cs::create_task(child(L, "b"));
+    auto ta = cs::create_task(logs_cancel(L, "a cancelled"));
+    auto tb = cs::create_task(logs_cancel(L, "b cancelled"));
     auto g = cs::gather(ta, tb);
     co_await cs::sleep(0ms);
     EXPECT_TRUE(g.cancel());
@@ -86,7 +77,7 @@ TEST(Gather, GAT004_AChildWithAResultKeepsIt) {
   vrun([&]() -> task<void> {
     auto a = cs::create_task(val("a", 0ms));
     co_await a;
-    auto b = cs::create_task(child(L, "b"));
+    auto b = cs::create_task(logs_cancel(L, "b cancelled"));
     auto g = cs::gather(a, b);
     EXPECT_TRUE(g.cancel());
     CO_EXPECT_THROW(g, cs::cancelled_error);
@@ -98,7 +89,7 @@ TEST(Gather, GAT004_AChildWithAResultKeepsIt) {
 TEST(Gather, GAT004_CancelMessageReachesChildrenAndAwaiter) {
   trace L;
   vrun([&]() -> task<void> {
-    auto g = cs::gather(child(L, "a"), child(L, "b"));
+    auto g = cs::gather(logs_cancel(L, "a cancelled"), logs_cancel(L, "b cancelled"));
     co_await cs::sleep(0ms);
     g.cancel("stop!");
     try {
@@ -113,7 +104,7 @@ TEST(Gather, GAT004_CancelMessageReachesChildrenAndAwaiter) {
 TEST(Gather, GAT005_CancellingTheAwaitingTaskCancelsTheChildren) {
   trace L;
   vrun([&]() -> task<void> {
-    auto p = cs::create_task([&]() -> task<void> { co_await cs::gather(child(L, "a"), child(L, "b")); });
+    auto p = cs::create_task([&]() -> task<void> { co_await cs::gather(logs_cancel(L, "a cancelled"), logs_cancel(L, "b cancelled")); });
     co_await cs::sleep(10ms);  // the children are running
     p.cancel();
     CO_EXPECT_THROW(p, cs::cancelled_error);
@@ -125,7 +116,7 @@ TEST(Gather, GAT005_CancellingTheAwaitingTaskCancelsTheChildren) {
 TEST(Gather, GAT005_NestedGathersAreCancelledToo) {
   trace L;
   vrun([&]() -> task<void> {
-    auto outer = cs::gather(cs::gather(child(L, "x"), child(L, "y")), child(L, "z"));
+    auto outer = cs::gather(cs::gather(logs_cancel(L, "x cancelled"), logs_cancel(L, "y cancelled")), logs_cancel(L, "z cancelled"));
     co_await cs::sleep(0ms);
     EXPECT_TRUE(outer.cancel());
     CO_EXPECT_THROW(outer, cs::cancelled_error);
@@ -138,7 +129,7 @@ TEST(Gather, GAT005_NestedGathersAreCancelledToo) {
 TEST(Gather, GAT006_AChildsCancellationRaisesWithoutCancellingGatherOrItsCaller) {
   trace L;
   vrun([&]() -> task<void> {
-    auto b = cs::create_task(child(L, "b"));
+    auto b = cs::create_task(logs_cancel(L, "b cancelled"));
     auto caller = cs::create_task([&]() -> task<void> {
       try {
         co_await cs::gather(val("a", 10ms), b);
@@ -157,7 +148,7 @@ TEST(Gather, GAT006_AChildsCancellationRaisesWithoutCancellingGatherOrItsCaller)
 TEST(Gather, GAT007_ACancelledChildWithReturnExceptionsHoldsCancelledError) {
   trace L;
   vrun([&]() -> task<void> {
-    auto b = cs::create_task(child(L, "b"));
+    auto b = cs::create_task(logs_cancel(L, "b cancelled"));
     auto g = cs::gather(cs::return_exceptions, val("a", 10ms), b);
     co_await cs::sleep(0ms);
     b.cancel("why");
@@ -170,7 +161,7 @@ TEST(Gather, GAT007_ACancelledChildWithReturnExceptionsHoldsCancelledError) {
 TEST(Gather, GAT008_CancellingGatherPropagatesEvenWithReturnExceptions) {
   trace L;
   vrun([&]() -> task<void> {
-    auto g = cs::gather(cs::return_exceptions, val("fast", 0ms), child(L, "slow"));
+    auto g = cs::gather(cs::return_exceptions, val("fast", 0ms), logs_cancel(L, "slow cancelled"));
     co_await cs::sleep(10ms);
     g.cancel();
     try {

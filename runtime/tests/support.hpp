@@ -44,6 +44,17 @@ inline task<std::string> val(std::string v, std::chrono::milliseconds d, trace* 
   co_return v;
 }
 
+// Sleeps "forever" and logs `what` when cancelled, with the cancel message in parentheses if there is
+// one, then lets the cancellation through: the tests' usual cancellable child.
+inline task<void> logs_cancel(trace& L, std::string what) {
+  try {
+    co_await cs::sleep(10s);
+  } catch (const cs::cancelled_error& e) {
+    L.push_back(what + (e.message().empty() ? "" : " (" + e.message() + ")"));
+    throw;
+  }
+}
+
 template <class E>
 task<std::string> err(E e, std::chrono::milliseconds d) {
   co_await cs::sleep(d);

@@ -3,15 +3,6 @@
 
 namespace {
 
-task<void> sibling(trace& L, std::string what = "sibling") {
-  try {
-    co_await cs::sleep(10s);
-  } catch (const cs::cancelled_error&) {
-    L.push_back(what + " cancelled");
-    throw;
-  }
-}
-
 template <class E>
 std::vector<std::string> member_whats(const E& group) {
   std::vector<std::string> out;
@@ -51,7 +42,7 @@ TEST(TaskGroup, TG002_TheFirstFailureCancelsSiblingsAndRaisesAGroup) {
     cs::task_handle<void> sib;
     try {
       co_await cs::async_with(tg, [&](cs::task_group& g) -> task<void> {
-        sib = g.create_task(sibling(L));
+        sib = g.create_task(logs_cancel(L, "sibling cancelled"));
         g.create_task(err(std::invalid_argument("v"), 10ms));
         co_return;
       });
@@ -112,7 +103,7 @@ TEST(TaskGroup, TG005_AnExceptionFromTheBodyCancelsChildrenAndJoinsTheGroup) {
     cs::task_group tg;
     try {
       co_await cs::async_with(tg, [&](cs::task_group& g) -> task<void> {
-        g.create_task(sibling(L, "child"));
+        g.create_task(logs_cancel(L, "child cancelled"));
         co_await cs::sleep(0ms);
         throw std::out_of_range("body");
       });
@@ -129,8 +120,8 @@ TEST(TaskGroup, TG006_AnExternalCancelPropagatesPlainCancelledError) {
     auto t = cs::create_task([&]() -> task<void> {
       cs::task_group tg;
       co_await cs::async_with(tg, [&](cs::task_group& g) -> task<void> {
-        g.create_task(sibling(L, "child"));
-        g.create_task(sibling(L, "child"));
+        g.create_task(logs_cancel(L, "child cancelled"));
+        g.create_task(logs_cancel(L, "child cancelled"));
         co_await cs::sleep(10s);
       });
     });

@@ -161,14 +161,7 @@ TEST(WaitFor, WF001_ResultBeforeTheDeadlineAndInnerExceptionUnchanged) {
 TEST(WaitFor, WF002_OnTimeoutTheInnerIsCancelledAndTimeoutErrorRaised) {
   trace L;
   vrun([&]() -> task<void> {
-    auto t = cs::create_task([&]() -> task<void> {
-      try {
-        co_await cs::sleep(10s);
-      } catch (const cs::cancelled_error&) {
-        L.push_back("inner got CancelledError");
-        throw;
-      }
-    });
+    auto t = cs::create_task(logs_cancel(L, "inner got CancelledError"));
     try {
       co_await cs::wait_for(t, 10ms);
       ADD_FAILURE() << "expected timeout_error";
@@ -258,14 +251,7 @@ TEST(WaitFor, WF006_AnExceptionRaisedDuringCancellationReplacesTimeoutError) {
 TEST(WaitFor, WF007_CancellingTheCallerCancelsTheInnerAndRaisesCancelledError) {
   trace L;
   vrun([&]() -> task<void> {
-    auto it = cs::create_task([&]() -> task<void> {
-      try {
-        co_await cs::sleep(10s);
-      } catch (const cs::cancelled_error&) {
-        L.push_back("inner cancelled");
-        throw;
-      }
-    });
+    auto it = cs::create_task(logs_cancel(L, "inner cancelled"));
     auto wt = cs::create_task([&]() -> task<void> { co_await cs::wait_for(it, 5s); });
     co_await cs::sleep(10ms);
     wt.cancel();
