@@ -278,8 +278,25 @@ int cmd_list(const options& o) {
   return 0;
 }
 
+int cmd_features() {
+  for (const auto& f : feature_catalogue()) std::cout << f.name << "\t" << f.meaning << "\n";
+  return 0;
+}
+
 int cmd_runtimes(const std::vector<std::unique_ptr<adapter>>& all) {
-  for (const auto& a : all) std::cout << a->name() << "\t" << a->description() << "\n";
+  for (const auto& a : all) {
+    std::vector<std::string> lacks;
+    for (const auto& f : feature_catalogue())
+      if (!a->supports(f.name)) lacks.push_back(f.name);
+    std::cout << a->name() << "\t" << a->description() << "\n";
+    if (lacks.empty()) {
+      std::cout << "  supports all " << feature_catalogue().size() << " features\n";
+      continue;
+    }
+    std::cout << "  lacks " << lacks.size() << " of " << feature_catalogue().size() << " features:";
+    for (const auto& f : lacks) std::cout << " " << f;
+    std::cout << "\n";
+  }
   return 0;
 }
 
@@ -305,6 +322,7 @@ int main_with_defaults(int argc, char** argv, std::vector<std::unique_ptr<adapte
     if (o.command == "run") return cmd_run(o, all);
     if (o.command == "list") return cmd_list(o);
     if (o.command == "runtimes") return cmd_runtimes(all);
+    if (o.command == "features") return cmd_features();
     if (o.command == "fuzz") {
       auto names = split(o.runtimes);
       if (names.size() != 1) throw usage_error("fuzz takes one --runtime");
