@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)
 # ctest driver: the misbehaving runtime segfaults on CAN-001, spins on CAN-002 and (HOARD=ON) allocates
 # without bound on CAN-003a. The full run must still finish with exit 1, name each with its status and
 # reason in every report format, and judge every other scenario as the reference runtime does.
