@@ -55,9 +55,10 @@ options:
                          and reported "timeout"
   --memory-limit MB      address-space limit of one scenario in MiB (default 2048, 0: none; not applied
                          under ASan/TSan); an allocation failing under it reports "crash"
-  --no-isolation         run the scenarios in this process, not one forked child each (for a debugger;
-                         a crash or hang then ends the run)
-  --seed S, --count N    fuzz: the generator's seed and the number of programs
+  --no-isolation         run the scenarios in this process, not in forked worker processes (for a
+                         debugger; a crash or hang then ends the run)
+  --seed S, --count N    fuzz: the generator's seed and the number of programs that must run (drawn from
+                         the runtime's features; ambiguous or unsupported ones are replaced, up to 4N)
   --save DIR             fuzz: where minimised divergences are written (default: fuzz-divergences)
   --python PATH          fuzz: the python3 that runs the oracle (default: python3, or the one found at build time)
   --oracle PATH          fuzz: oracle.py (default: share/coroscope/oracle/oracle.py of the installed kit)
@@ -65,11 +66,12 @@ options:
 
 statuses: pass; fail (the trace differs); note (an observed-only or version-specific scenario differs);
 unsupported (needs a feature the runtime lacks; not run); crash (a signal, the memory limit, an exception
-out of the adapter); timeout (no result within --time-limit). Each scenario runs in its own process, so
-a crash or a hang is that scenario's status and the run goes on.
+out of the adapter); timeout (no result within --time-limit). Scenarios run in forked worker processes,
+so a crash or a hang is that scenario's status and the run goes on.
 
 exit codes: 0 every required scenario passed (unsupported and notes are not failures), 1 a fail, crash,
-timeout or divergence (or a fuzz run in which no program ran), 2 usage error or bad scenario file (the message names the file and the field).
+timeout or divergence (or a fuzz run in which no program ran), 2 usage error or bad scenario file (the
+message names the file and the field).
 )";
 
 struct usage_error : std::runtime_error {
