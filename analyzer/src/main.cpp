@@ -13,7 +13,9 @@
 #include <llvm/Support/Path.h>
 #include <llvm/Support/Process.h>
 
-#include <fstream>
+#include <coroscope/support/files.hpp>
+
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -180,6 +182,18 @@ int main(int argc, const char** argv) {
   }
   DriverResult result = runAnalysis(compilations, files, configs, options);
 
+  // Outputs never replace an input: a source file, the config or the baseline named on the command line.
+  std::vector<std::filesystem::path> inputs(files.begin(), files.end());
+  for (const std::string* named : {&configPath.getValue(), &baseline.getValue()})
+    if (!named->empty()) inputs.emplace_back(*named);
+  try {
+    for (const std::string* out : {&output.getValue(), &writeBaselinePath.getValue()})
+      coroscope::support::refuse_output_over_inputs(*out, inputs);
+  } catch (const coroscope::support::io_error& e) {
+    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
+    return 2;
+  }
+
   if (!writeBaselinePath.empty()) {
     if (auto error = writeBaseline(writeBaselinePath, result.findings, rootDir); !error.empty()) {
       std::cerr << "coroscope-lint: error: " << error << '\n';
@@ -196,15 +210,9 @@ int main(int argc, const char** argv) {
     }
   }
 
-  std::ofstream file;
-  if (!output.empty()) {
-    file.open(output);
-    if (!file) {
-      std::cerr << "coroscope-lint: error: cannot write " << output << '\n';
-      return 2;
-    }
-  }
-  std::ostream& os = output.empty() ? std::cout : file;
+  // Rendered whole, then written with every write checked (temp file + rename for -o): a full disk is an
+  // error, never a truncated report with exit 0.
+  std::ostringstream os;
   switch (format) {
     case Format::Text:
       writeText(os, result.findings, rootDir);
@@ -216,7 +224,15 @@ int main(int argc, const char** argv) {
       writeSarif(os, result.findings, rootDir);
       break;
   }
-  os.flush();
+  try {
+    if (output.empty())
+      coroscope::support::write_stdout(os.str());
+    else
+      coroscope::support::write_file(output.getValue(), os.str());
+  } catch (const coroscope::support::io_error& e) {
+    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
+    return 2;
+  }
   if (!result.failed.empty()) return 2;
   return result.findings.empty() ? 0 : 1;
 }
