@@ -1,6 +1,7 @@
 #include "Output.h"
 
 #include "RuleRegistry.h"
+#include "Summary.h"
 
 #include <llvm/Support/Path.h>
 #include <nlohmann/json.hpp>
@@ -18,10 +19,6 @@ std::string caret(const std::string& sourceLine, unsigned column) {
   std::string out;
   for (unsigned i = 1; i < column && i - 1 < sourceLine.size(); ++i) out += sourceLine[i - 1] == '\t' ? '\t' : ' ';
   return out + "^";
-}
-
-json jsonLocation(const Location& l, const std::string& root) {
-  return {{"file", displayPath(l.file, root)}, {"line", l.line}, {"column", l.column}};
 }
 
 // SARIF wants URIs: relative ones resolve against the repository root in code scanning.
@@ -89,27 +86,7 @@ void writeJson(std::ostream& os, const std::vector<Finding>& findings, const Rep
   std::map<std::string, unsigned> byRule;
   for (const auto& info : ruleInfos()) byRule[std::string(info.id)] = 0;
   for (const auto& f : findings) {
-    json notes = json::array();
-    for (const auto& n : f.notes) {
-      json note = jsonLocation(n.where, root);
-      note["message"] = n.message;
-      if (n.fixit)
-        note["fixit"] = {{"file", displayPath(n.fixit->begin.file, root)},
-                         {"line", n.fixit->begin.line},
-                         {"column", n.fixit->begin.column},
-                         {"end_line", n.fixit->end.line},
-                         {"end_column", n.fixit->end.column},
-                         {"replacement", n.fixit->replacement}};
-      notes.push_back(std::move(note));
-    }
-    json item = jsonLocation(f.where, root);
-    item["rule"] = f.rule;
-    item["message"] = f.message;
-    item["function"] = f.function;
-    item["callee"] = f.callee;
-    item["category"] = f.category;
-    item["notes"] = std::move(notes);
-    list.push_back(std::move(item));
+    list.push_back(toJson(f, root));
     ++byRule[f.rule];
   }
   json failed = json::array();

@@ -55,7 +55,8 @@ def case_json_shape():
           "summary keys: %s" % sorted(doc["summary"]))
     check(doc["summary"]["findings"] == len(doc["findings"]) > 0, "summary count")
     for f in doc["findings"]:
-        check(set(f) == {"rule", "file", "line", "column", "message", "function", "callee", "category", "notes"},
+        check(set(f) == {"rule", "file", "line", "column", "message", "function", "callee", "category", "source_line",
+                          "notes"},
               "finding keys: %s" % sorted(f))
         check(f["file"] == "transitive.cpp", "relative path: %s" % f["file"])
         check(isinstance(f["line"], int) and isinstance(f["column"], int), "line/column are numbers")

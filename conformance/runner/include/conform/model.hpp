@@ -3,6 +3,7 @@
 // SCENARIOS.md is the normative description of the file format; this header is its C++ reading.
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -30,10 +31,18 @@ public:
       : std::runtime_error(where + ": field " + field + ": " + message) {}
 };
 
+// Feature names are lowercase snake_case words joined by ':' and '.': "call:bounded_semaphore.acquire",
+// "wait:first_completed", "raise:zero_division_error". feature_word("BoundedSemaphore") ==
+// "bounded_semaphore", feature_word("FIRST_COMPLETED") == "first_completed"; feature_name applies it to
+// every word of a name ("new:LifoQueue" -> "new:lifo_queue"). unsupported_error spells its feature so.
+std::string feature_word(const std::string& word);
+std::string feature_name(const std::string& name);
+
 // The adapter cannot perform a feature the scenario needs: the scenario is "unsupported", not failed.
 class unsupported_error : public std::runtime_error {
 public:
-  explicit unsupported_error(const std::string& feature) : std::runtime_error(feature), feature_(feature) {}
+  explicit unsupported_error(const std::string& feature)
+      : std::runtime_error(feature_name(feature)), feature_(feature_name(feature)) {}
   const std::string& feature() const noexcept { return feature_; }
 
 private:
@@ -72,9 +81,19 @@ struct scenario {
 scenario load_scenario(const std::string& path);
 // Every *.json under dir, sorted by group then id.
 std::vector<scenario> load_scenarios(const std::string& dir);
-// Validates the program and returns the features it needs ("op:gather", "new:Lock", "call:task.uncancel",
-// "raise:KeyboardInterrupt", ...). Throws scenario_error.
+// Validates the program and returns the features it needs ("op:gather", "new:lock", "call:task.uncancel",
+// "raise:keyboard_interrupt", ...; feature_catalogue() lists them all). Throws scenario_error.
 std::set<std::string> features_of(const json& doc, const std::string& where);
+
+// ---- features ----------------------------------------------------------------------------------------
+struct feature_info {
+  std::string name;
+  std::string meaning;
+};
+// Every feature a scenario can need, sorted by name, each with one line of meaning.
+const std::vector<feature_info>& feature_catalogue();
+// SCENARIOS.md's method table: kind -> methods.
+const std::map<std::string, std::set<std::string>>& method_table();
 bool glob_match(const std::string& pattern, const std::string& text);
 // The method table of SCENARIOS.md: whether `kind` has `method`, and whether calling it must be awaited.
 bool has_method(const std::string& kind, const std::string& method);
