@@ -48,6 +48,10 @@ def case_baseline_numbers_and_types():
             f.write('{"version":1,"findings":[{"rule":5,"file":"f","function":"g","callee":"h"}]}')
         expect_error(run("--baseline", base, corpus("sleep_poll.cpp"), *CXXFLAGS),
                      re.escape(base) + r": findings\[0\]\.rule: expected a string, got an integer")
+        with open(base, "w") as f:  # found by the lint_baseline fuzzer's sibling: used to escape uncaught
+            f.write('{"version":1,"findings":[%s]}' % (entry % "1e400"))
+        expect_error(run("--baseline", base, corpus("sleep_poll.cpp"), *CXXFLAGS),
+                     re.escape(base) + r": a number is out of range: number overflow parsing '1e400'")
         with open(base, "w") as f:
             f.write('{"version":1,"findings":' + "[" * 100000 + "]" * 100000 + "}")
         expect_error(run("--baseline", base, corpus("sleep_poll.cpp"), *CXXFLAGS),

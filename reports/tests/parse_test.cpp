@@ -271,3 +271,10 @@ TEST(Limits, ADirectoryGivenAsAnInputIsNamedAsOne) {
   EXPECT_EQ(error_of([] { parse_bench_json(COROSCOPE_REPORT_FIXTURES); }),
             std::string(COROSCOPE_REPORT_FIXTURES) + ": is a directory, not a file");
 }
+
+// Found by the report_sarif fuzzer: nlohmann reports a number beyond a double as out_of_range, not as a
+// syntax error, and it escaped as an uncaught exception.
+TEST(Limits, ANumberBeyondADoubleIsAnInputErrorNamingTheFile) {
+  EXPECT_EQ(error_of([] { parse_bench_text(R"({"benchmarks":[{"name":"BM_A","cpu_time":1,"real_time":1e3300}]})", "b.json"); }),
+            "b.json: number overflow parsing '1e3300'");
+}
