@@ -3,9 +3,13 @@
 #include <conform/fuzz.hpp>
 #include <conform/report.hpp>
 
+#include <coroscope/support/files.hpp>
+#include <coroscope/support/json.hpp>
+
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -68,15 +72,36 @@ struct options {
   fuzz_options fuzz;
 };
 
+// A finite number (std::stod alone takes "nan", "inf" and leading blanks).
 double number(const std::string& flag, const std::string& v) {
-  try {
-    std::size_t used = 0;
-    double d = std::stod(v, &used);
-    if (used != v.size()) throw std::invalid_argument(v);
-    return d;
-  } catch (const std::exception&) {
-    throw usage_error(flag + " expects a number, got \"" + v + "\"");
+  double d = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !std::isfinite(d))
+    throw usage_error(flag + " expects a finite number, got \"" + v + "\"");
+  return d;
+}
+
+// A whole number in [lo, hi], written as digits or as a number such as 1e9.
+std::uint64_t whole(const std::string& flag, const std::string& v, std::uint64_t lo, std::uint64_t hi) {
+  auto bad = [&] {
+    return usage_error(flag + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                       ", got \"" + v + "\"");
+  };
+  const char* const first = v.data();
+  const char* const last = v.data() + v.size();
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(first, last, n);
+  if (v.empty() || ec == std::errc::result_out_of_range) throw bad();
+  if (ec != std::errc() || end != last) {
+    double d = 0;
+    auto [dend, dec] = std::from_chars(first, last, d);
+    // Below 2^63: exactly representable as a whole number of that size.
+    if (dec != std::errc() || dend != last || !std::isfinite(d) || d != std::floor(d) || d < 0 || d >= 9.2e18)
+      throw bad();
+    n = static_cast<std::uint64_t>(d);
   }
+  if (n < lo || n > hi) throw bad();
+  return n;
 }
 
 options parse(int argc, char** argv) {
@@ -99,8 +124,8 @@ options parse(int argc, char** argv) {
     else if (a == "--time-scale") o.time_scale = number(a, value());
     else if (a == "--expect") o.expect = value();
     else if (a == "--write-expect") o.write_expect = value();
-    else if (a == "--seed") o.fuzz.seed = static_cast<std::uint64_t>(number(a, value()));
-    else if (a == "--count") o.fuzz.count = static_cast<int>(number(a, value()));
+    else if (a == "--seed") o.fuzz.seed = whole(a, value(), 0, UINT64_MAX);
+    else if (a == "--count") o.fuzz.count = static_cast<int>(whole(a, value(), 1, INT32_MAX));
     else if (a == "--save") o.fuzz.save_dir = value();
     else if (a == "--python") o.fuzz.python = value();
     else if (a == "--oracle") o.fuzz.oracle = value();
@@ -109,7 +134,9 @@ options parse(int argc, char** argv) {
   }
   if (o.format != "text" && o.format != "json" && o.format != "junit" && o.format != "markdown")
     throw usage_error("--format must be text, json, junit or markdown");
-  if (o.time_scale <= 0) throw usage_error("--time-scale must be positive");
+  if (!(o.time_scale > 0 && o.time_scale <= limits::max_time_scale))
+    throw usage_error("--time-scale must be greater than 0 and at most " +
+                      std::to_string(static_cast<int>(limits::max_time_scale)) + " (limits::max_time_scale)");
   return o;
 }
 
@@ -149,33 +176,39 @@ scenario_result run_one(adapter& a, const scenario& s, const run_options& ro) {
   } catch (const unsupported_error& e) {
     r.status = "unsupported";
     r.message = "needs " + e.feature();
+  } catch (const budget_error& e) {
+    r.status = "fail";  // the runtime ran more than the program asks for: never a note
+    r.message = e.what();
   }
   r.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 
-void write_output(const options& o, const std::string& text) {
-  if (o.out.empty()) {
-    std::cout << text;
-    return;
-  }
-  auto parent = std::filesystem::path(o.out).parent_path();
+// Written whole or not at all (support::write_file); a failed write is an error.
+void write_to(const std::string& path, const std::string& text) {
+  if (path.empty()) return coroscope::support::write_stdout(text);
+  auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // e.g. reports/out/
-  std::ofstream f(o.out);
-  if (!f) throw usage_error("cannot write " + o.out);
-  f << text;
+  coroscope::support::write_file(path, text);
 }
 
-int check_expectations(const options& o, const std::vector<runtime_result>& runs) {
-  std::ifstream in(o.expect);
-  if (!in) throw usage_error("cannot read " + o.expect);
-  json expected;
-  try {
-    expected = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw usage_error(o.expect + ": " + e.what());
-  }
+void write_output(const options& o, const std::string& text) { write_to(o.out, text); }
+
+// --expect: {"ID": "status"}, within the limits of a scenario file.
+json read_expectations(const std::string& path) {
+  json expected = coroscope::support::read_json_file(path, {limits::max_file_bytes, limits::max_json_depth});
+  if (!expected.is_object())
+    throw coroscope::support::input_error(path, "", "must be an object {\"ID\": \"pass|fail|unsupported|note\"}, got " +
+                                                        coroscope::support::json_type_name(expected));
+  for (const auto& [id, status] : expected.items())
+    if (!status.is_string())
+      throw coroscope::support::input_error(path, id, "must be a status string, got " +
+                                                          coroscope::support::json_type_name(status));
+  return expected;
+}
+
+int check_expectations(const options& o, const json& expected, const std::vector<runtime_result>& runs) {
   int mismatches = 0;
   for (const auto& run : runs)
     for (const auto& r : run.results) {
@@ -196,6 +229,15 @@ int cmd_run(const options& o) {
   for (const auto& n : split(o.runtimes)) chosen.push_back(&find_adapter(all, n));
   if (chosen.empty()) throw usage_error("--runtime names no runtime");
   auto scenarios = load_scenarios(o.scenarios);
+  // Everything is read and every output checked before anything runs: a run never ends in a refused write,
+  // and never overwrites what it reads.
+  json expected = o.expect.empty() ? json() : read_expectations(o.expect);
+  if (!o.write_expect.empty() && chosen.size() != 1) throw usage_error("--write-expect needs exactly one runtime");
+  std::vector<std::filesystem::path> inputs;
+  for (const auto& s : scenarios) inputs.push_back(s.file);
+  if (!o.expect.empty()) inputs.push_back(o.expect);
+  for (const auto& out : {o.out, o.write_expect})
+    if (!out.empty()) coroscope::support::refuse_output_over_inputs(out, inputs);
   std::vector<const scenario*> selected;
   for (const auto& s : scenarios)
     if (glob_match(o.filter, s.id)) selected.push_back(&s);
@@ -216,14 +258,11 @@ int cmd_run(const options& o) {
   // The side-by-side failures and the summary always reach a human, whatever the report format.
   if (o.format != "text" || !o.out.empty()) std::cerr << report_text(runs);
   if (!o.write_expect.empty()) {
-    if (runs.size() != 1) throw usage_error("--write-expect needs exactly one runtime");
     json statuses = json::object();
     for (const auto& r : runs[0].results) statuses[r.s->id] = r.status;
-    std::ofstream f(o.write_expect);
-    if (!f) throw usage_error("cannot write " + o.write_expect);
-    f << statuses.dump(2) << "\n";
+    write_to(o.write_expect, statuses.dump(2) + "\n");
   }
-  if (!o.expect.empty()) return check_expectations(o, runs);
+  if (!o.expect.empty()) return check_expectations(o, expected, runs);
   for (const auto& run : runs)
     if (run.count("fail")) return 1;
   return 0;
@@ -252,9 +291,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     options o = parse(argc, argv);
-    if (o.command == "run") return cmd_run(o);
-    if (o.command == "list") return cmd_list(o);
-    if (o.command == "runtimes") return cmd_runtimes();
+    // list and runtimes print with std::cout: a failed write must not pass for success.
+    auto flushed = [](int code) {
+      std::cout.flush();
+      if (!std::cout) throw coroscope::support::io_error("standard output: cannot write");
+      return code;
+    };
+    if (o.command == "run") return flushed(cmd_run(o));
+    if (o.command == "list") return flushed(cmd_list(o));
+    if (o.command == "runtimes") return flushed(cmd_runtimes());
     if (o.command == "fuzz") {
       auto all = make_adapters();
       auto names = split(o.runtimes);
@@ -270,6 +315,13 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const scenario_error& e) {
     std::cerr << "coroscope-conform: bad scenario: " << e.what() << "\n";
+    return 2;
+  } catch (const coroscope::support::input_error& e) {
+    std::cerr << "coroscope-conform: bad input: " << e.what() << "\n";
+    return 2;
+  } catch (const json::exception& e) {
+    // Every input is validated before use: reaching this is a defect of coroscope-conform.
+    std::cerr << "coroscope-conform: internal error (please report it with the input): " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "coroscope-conform: " << e.what() << "\n";
