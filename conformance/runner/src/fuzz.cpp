@@ -1,12 +1,22 @@
 #include <conform/fuzz.hpp>
 
+#include <coroscope/support/files.hpp>
+#include <coroscope/support/json.hpp>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
+
+extern char** environ;
 
 namespace conform {
 
@@ -132,40 +142,85 @@ struct oracle_result {
   std::vector<event> trace;
 };
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+// SIGINT / SIGTERM ask fuzz to stop: it finishes the program at hand, stops the oracle, removes its
+// temporary files (their destructors run as it returns) and reports what it checked.
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 
-// One python process per batch: the oracle reads JSON lines and answers one line per program.
-std::vector<oracle_result> oracle_batch(const fuzz_options& o, const std::vector<json>& programs) {
-  namespace fs = std::filesystem;
-  auto base = fs::temp_directory_path() / ("coroscope-fuzz-" + std::to_string(::getpid()));
-  std::string in = base.string() + "-in.jsonl", out = base.string() + "-out.jsonl";
-  {
-    std::ofstream f(in);
-    for (const auto& p : programs) f << p.dump() << "\n";
+class stop_signals {
+public:
+  stop_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: waiting for the oracle returns early
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    g_stop_signal = 0;
   }
-  std::string cmd = shell_quote(o.python) + " " + shell_quote(o.oracle) + " --batch < " + shell_quote(in) + " > " +
-                    shell_quote(out);
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("the oracle failed: " + cmd);
+  ~stop_signals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  stop_signals(const stop_signals&) = delete;
+  stop_signals& operator=(const stop_signals&) = delete;
+
+private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+struct interrupted {};
+
+// One python process per batch: the oracle reads JSON lines and answers one line per program. Both files
+// are private temporary files (support::temp_file: unpredictable names, O_EXCL) that the oracle gets as
+// its standard input and output, with no shell in between; they are removed on every way out.
+std::vector<oracle_result> oracle_batch(const fuzz_options& o, const std::vector<json>& programs) {
+  namespace support = coroscope::support;
+  support::temp_file in("coroscope-fuzz-in"), out("coroscope-fuzz-out");
+  std::string text;
+  for (const auto& p : programs) text += p.dump() + "\n";
+  support::write_file(in.path(), text);  // replaces the file: reopen it below, by its path
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in.path().c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out.fd(), 1);
+  std::vector<std::string> args{o.python, o.oracle, "--batch"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, o.python.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) throw std::runtime_error("cannot start the oracle " + o.python + ": " + std::strerror(spawned));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error(std::string("waiting for the oracle: ") + std::strerror(errno));
+    if (g_stop_signal) ::kill(pid, SIGTERM);  // then reap it
+  }
+  if (g_stop_signal) throw interrupted{};
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("the oracle failed (" + o.python + " " + o.oracle + " --batch " +
+                             (WIFEXITED(status) ? "exited with code " + std::to_string(WEXITSTATUS(status))
+                                                : "was killed by signal " + std::to_string(WTERMSIG(status))) +
+                             ")");
+  const std::string answer = support::read_file(out.path(), std::size_t{256} << 20);
   std::vector<oracle_result> results;
-  std::ifstream f(out);
-  for (std::string line; std::getline(f, line);) {
-    json j = json::parse(line);
+  std::istringstream lines(answer);
+  for (std::string line; std::getline(lines, line);) {
+    const std::string where = "the oracle's answer to program " + std::to_string(results.size());
+    json j = support::parse_json(line, where, {limits::max_file_bytes, limits::max_json_depth});
     oracle_result r;
     if (j.contains("error")) {
-      r.error = j["error"];
+      r.error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
     } else {
       r.ok = true;
-      r.ambiguous = j.value("ambiguous", false);
-      r.trace = trace_from_json(j["trace"], "oracle");
+      r.ambiguous = j.contains("ambiguous") && j["ambiguous"].is_boolean() && j["ambiguous"].get<bool>();
+      r.trace = trace_from_json(j.contains("trace") ? j["trace"] : json(), where);
     }
     results.push_back(std::move(r));
   }
-  fs::remove(in);
-  fs::remove(out);
   if (results.size() != programs.size()) throw std::runtime_error("the oracle answered " + std::to_string(results.size()) +
                                                                   " of " + std::to_string(programs.size()) + " programs");
   return results;
@@ -208,6 +263,10 @@ verdict check(adapter& a, const json& program, const oracle_result& orc, const r
     return v;
   } catch (const scenario_error&) {
     return v;
+  } catch (const budget_error& e) {
+    v.diverges = true;  // the oracle finished the program; the runtime ran past the budget
+    v.message = e.what();
+    return v;
   }
   auto cmp = compare_traces(s, s.expected, v.actual, a.time_tolerance_ms(ro));
   v.diverges = !cmp.same;
@@ -234,7 +293,7 @@ void removals(const json& node, json& root, const json::json_pointer& at, std::v
 }
 
 json minimise(adapter& a, const fuzz_options& o, json program, const run_options& ro) {
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < 60 && !g_stop_signal; ++round) {
     std::vector<json> candidates;
     json root = program;
     removals(root, root, json::json_pointer(), candidates);
@@ -282,44 +341,76 @@ json generate_program(std::uint64_t seed, int index) {
           {"main", main}};
 }
 
-int run_fuzz(adapter& a, const fuzz_options& o, const run_options& ro) {
+namespace {
+
+struct fuzz_counts {
+  int generated = 0, compared = 0, skipped = 0, divergences = 0;
+};
+
+void report_divergence(adapter& a, const fuzz_options& o, const run_options& ro, const json& program) {
+  json small = minimise(a, o, program, ro);
+  auto orc = oracle_batch(o, {small}).front();
+  auto sv = check(a, small, orc, ro);
+  small["expected"] = {{"python", "oracle"}, {"trace", json::array()}};
+  for (const auto& e : orc.trace) small["expected"]["trace"].push_back(to_json(e));
+  namespace fs = std::filesystem;
+  fs::create_directories(fs::path(o.save_dir) / "FUZZ");
+  auto path = fs::path(o.save_dir) / "FUZZ" / (small["id"].get<std::string>() + ".json");
+  coroscope::support::write_file(path, small.dump(2) + "\n");
+  std::cerr << "DIVERGENCE " << small["id"].get<std::string>() << " on " << a.name() << " (minimised, saved to "
+            << path.string() << "): " << sv.message << "\n"
+            << small["main"].dump() << "\n"
+            << side_by_side(orc.trace, sv.actual) << "\n";
+}
+
+// One batch: generated, answered by one oracle process, checked; nothing of it outlives the call.
+void fuzz_batch(adapter& a, const fuzz_options& o, const run_options& ro, int first, int n, fuzz_counts& c) {
   std::vector<json> programs;
-  for (int i = 0; i < o.count; ++i) programs.push_back(generate_program(o.seed, i));
+  for (int i = first; i < first + n; ++i) programs.push_back(generate_program(o.seed, i));
+  c.generated += n;
   if (o.emit) {
-    for (const auto& p : programs) std::cout << p.dump() << "\n";
-    return 0;
+    std::string lines;
+    for (const auto& p : programs) lines += p.dump() + "\n";
+    coroscope::support::write_stdout(lines);
+    return;
   }
-  std::cerr << "coroscope-fuzz: " << o.count << " programs (seed " << o.seed << ") on the oracle\n";
   auto results = oracle_batch(o, programs);
-  int divergences = 0, compared = 0, skipped = 0;
-  for (int i = 0; i < o.count; ++i) {
-    if (i > 0 && i % 100 == 0) std::cerr << "coroscope-fuzz: " << i << "/" << o.count << " compared\n";
-    if (!results[i].ok) throw std::runtime_error("generated program " + std::to_string(i) + " is malformed: " + results[i].error);
-    if (results[i].ambiguous) {
-      ++skipped;  // equal timer deadlines: asyncio leaves their order undefined
+  for (int k = 0; k < n && !g_stop_signal; ++k) {
+    if (!results[k].ok)
+      throw std::runtime_error("generated program " + std::to_string(first + k) + " is malformed: " + results[k].error);
+    if (results[k].ambiguous) {
+      ++c.skipped;  // equal timer deadlines: asyncio leaves their order undefined
       continue;
     }
-    ++compared;
-    auto v = check(a, programs[i], results[i], ro);
-    if (!v.diverges) continue;
-    ++divergences;
-    json small = minimise(a, o, programs[i], ro);
-    auto orc = oracle_batch(o, {small}).front();
-    auto sv = check(a, small, orc, ro);
-    small["expected"] = {{"python", "oracle"}, {"trace", json::array()}};
-    for (const auto& e : orc.trace) small["expected"]["trace"].push_back(to_json(e));
-    namespace fs = std::filesystem;
-    fs::create_directories(fs::path(o.save_dir) / "FUZZ");
-    auto path = fs::path(o.save_dir) / "FUZZ" / (small["id"].get<std::string>() + ".json");
-    std::ofstream(path) << small.dump(2) << "\n";
-    std::cerr << "DIVERGENCE " << small["id"].get<std::string>() << " on " << a.name() << " (minimised, saved to "
-              << path.string() << "): " << sv.message << "\n"
-              << small["main"].dump() << "\n"
-              << side_by_side(orc.trace, sv.actual) << "\n";
+    ++c.compared;
+    if (!check(a, programs[k], results[k], ro).diverges) continue;
+    ++c.divergences;
+    report_divergence(a, o, ro, programs[k]);
   }
-  std::cerr << "coroscope-fuzz: " << compared << " programs compared, " << skipped
-            << " skipped (equal timer deadlines), " << divergences << " divergence(s) on " << a.name() << "\n";
-  return divergences ? 1 : 0;
+}
+
+}  // namespace
+
+int run_fuzz(adapter& a, const fuzz_options& o, const run_options& ro) {
+  stop_signals signals;
+  fuzz_counts c;
+  if (!o.emit) std::cerr << "coroscope-fuzz: " << o.count << " programs (seed " << o.seed << ") on the oracle\n";
+  try {
+    for (int first = 0; first < o.count && !g_stop_signal; first += limits::fuzz_batch) {
+      fuzz_batch(a, o, ro, first, std::min(limits::fuzz_batch, o.count - first), c);
+      if (!o.emit && first > 0 && first % 1000 == 0)
+        std::cerr << "coroscope-fuzz: " << first << "/" << o.count << " compared\n";
+    }
+  } catch (const interrupted&) {
+  }
+  if (o.emit) return g_stop_signal ? 128 + g_stop_signal : 0;
+  if (g_stop_signal)
+    std::cerr << "coroscope-fuzz: stopped by signal " << g_stop_signal << " after " << c.compared
+              << " programs compared\n";
+  std::cerr << "coroscope-fuzz: " << c.compared << " programs compared, " << c.skipped
+            << " skipped (equal timer deadlines), " << c.divergences << " divergence(s) on " << a.name() << "\n";
+  if (g_stop_signal) return 128 + g_stop_signal;
+  return c.divergences ? 1 : 0;
 }
 
 }  // namespace conform
