@@ -2,11 +2,15 @@
 # Runs the benchmark catalogue on every runtime that is built and writes one Google Benchmark JSON per
 # runtime: DIR/floor.json, DIR/coroscope.json, DIR/asio.json, DIR/asyncio.json, DIR/uvloop.json.
 #
-#   benchmarks/run.sh quick|full --out DIR [--build DIR] [--runtimes "floor asio ..."]
+#   benchmarks/run.sh quick|full|instructions --out DIR [--build DIR] [--runtimes "floor asio ..."]
 #                     [--repetitions N] [--min-time SECONDS] [--filter REGEX]
 #
-#   quick  a few seconds per runtime, for the main job: 3 repetitions (1 for Python), short runs
-#   full   9 repetitions, enough for coroscope-report compare to call a change significant
+#   quick         a few seconds per runtime, for the main job: 3 repetitions (1 for Python), short runs
+#   full          9 repetitions, enough for coroscope-report compare to call a change significant
+#   instructions  each deterministic workload of floor and coroscope under valgrind's callgrind, at N and
+#                 2N iterations; (I(2N) - I(N)) / N is written as the counter instructions_per_op (and
+#                 instructions_per_item for sized workloads) to DIR/<runtime>-instructions.json. Exact
+#                 and repeatable where wall time drifts: gate on it. Needs valgrind.
 #
 # --build is the CMake build directory holding benchmarks/bench_* (default: build/ci-gcc, the preset that
 # builds the benchmarks). Runtimes whose suite is not built are skipped with a note, unless named in
@@ -14,13 +18,14 @@
 # Exit status: 0 all suites ran, 1 a suite failed, 2 usage error or a required suite is missing.
 set -uo pipefail
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-}
 [[ $mode == -h || $mode == --help ]] && { usage; exit 0; }
-[[ $mode == quick || $mode == full ]] || { usage >&2; die "first argument must be quick or full"; }
+[[ $mode == quick || $mode == full || $mode == instructions ]] ||
+  { usage >&2; die "first argument must be quick, full or instructions"; }
 shift
 out="" build="$root/build/ci-gcc" runtimes="" reps="" min_time="" filter="."
 while (($#)); do
@@ -52,6 +57,13 @@ fi
 
 revision=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [[ $revision != unknown ]] && ! git -C "$root" diff --quiet HEAD 2>/dev/null; then revision+="-dirty"; fi
+
+if [[ $mode == instructions ]]; then
+  [[ -z $reps && -z $min_time ]] || die "instructions: --repetitions and --min-time do not apply (counts are exact)"
+  [[ -n $python ]] || die "instructions: needs python3"
+  exec "$python" "$root/benchmarks/instructions.py" --out "$out" --build "$build" \
+    --runtimes "${runtimes:-floor coroscope}" --filter "$filter" --revision "$revision"
+fi
 
 required=" $runtimes "
 [[ -z $runtimes ]] && runtimes="floor coroscope asio asyncio uvloop"

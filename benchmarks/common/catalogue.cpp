@@ -2,6 +2,9 @@
 
 #include <malloc.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace bench {
 
 std::size_t heap_in_use() { return mallinfo2().uordblks; }
@@ -19,11 +22,21 @@ void record_context(const std::string& runtime, const std::string& runtime_versi
   if (!skipped.empty()) benchmark::AddCustomContext("skipped_workloads", skipped);
 }
 
-void register_catalogue(const suite& s) {
-  auto plain = [](const std::string& name, const suite::plain& fn) {
+namespace {
+// The suite registered by register_catalogue, registered with Google Benchmark by run_main once the
+// command line is known (--iterations must reach every benchmark).
+suite registered;
+std::int64_t fixed_iterations = 0;
+
+void register_with_benchmark(const suite& s) {
+  auto add = [](const std::string& name, auto fn) {
+    auto* b = bench::add(name, std::move(fn));
+    if (fixed_iterations > 0) b->Iterations(fixed_iterations);
+  };
+  auto plain = [&](const std::string& name, const suite::plain& fn) {
     if (fn) add(name, [fn](benchmark::State& state) { fn(state); });
   };
-  auto sized = [](const std::string& name, const suite::sized& fn, int n) {
+  auto sized = [&](const std::string& name, const suite::sized& fn, int n) {
     if (fn) add(name, [fn, n](benchmark::State& state) { fn(state, n); });
   };
   plain("BM_Spawn", s.spawn);
@@ -42,8 +55,31 @@ void register_catalogue(const suite& s) {
         add(echo_name(bytes, conns), [fn = s.echo, bytes, conns](benchmark::State& state) { fn(state, bytes, conns); });
   plain("BM_Memory/suspended_task", s.memory);
 }
+}  // namespace
+
+void register_catalogue(const suite& s) { registered = s; }
 
 int run_main(int argc, char** argv) {
+  // --iterations=N (ours, not Google Benchmark's): every benchmark runs exactly N iterations, once.
+  // benchmarks/run.sh instructions runs each workload at N and 2N under callgrind, so setup cancels out.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--iterations=", 0) == 0) {
+      const std::string v = arg.substr(13);
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n <= 0) {
+        std::fprintf(stderr, "%s: --iterations: '%s' is not a positive integer\n", argv[0], v.c_str());
+        return 2;
+      }
+      fixed_iterations = n;
+      continue;
+    }
+    argv[kept++] = argv[i];
+  }
+  argc = kept;
+  register_with_benchmark(registered);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();

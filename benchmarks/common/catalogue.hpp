@@ -90,7 +90,8 @@ benchmark::internal::Benchmark* add(const std::string& name, Fn&& fn) {
   return benchmark::RegisterBenchmark(name.c_str(), std::forward<Fn>(fn))->Unit(benchmark::kNanosecond);
 }
 
-// What a suite's main() does after registering: runs Google Benchmark with the command line.
+// What a suite's main() does after registering: runs Google Benchmark with the command line. Besides
+// Google Benchmark's flags it takes --iterations=N: every benchmark runs exactly N iterations (instruction counts).
 int run_main(int argc, char** argv);
 
 }  // namespace bench

@@ -8,7 +8,8 @@ namespace coroscope::report {
 
 std::optional<cell_value> value_of(const bench_case& c, metric m) {
   if (c.error) return std::nullopt;
-  if (auto it = c.counters.find("bytes_per_task"); it != c.counters.end()) return cell_value{it->second, true};
+  if (auto it = c.counters.find("bytes_per_task"); it != c.counters.end())  // NaN/Infinity: nothing to show
+    return std::isfinite(it->second) ? std::optional(cell_value{it->second, true}) : std::nullopt;
   const double v = c.median(m);
   if (!std::isfinite(v)) return std::nullopt;
   return cell_value{v, false};

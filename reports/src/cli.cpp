@@ -1,7 +1,10 @@
 #include "cli.hpp"
 
 #include "json_input.hpp"
+#include "limits.hpp"
 #include "report.hpp"
+
+#include <coroscope/support/files.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -33,7 +36,13 @@ Inputs (each may be repeated):
   --lint FILE          coroscope-lint JSON (version 1) or SARIF 2.1.0
 
 Options:
-  --out DIR            output directory, created if missing (required for "report")
+  --out DIR            output directory, created if missing (required for "report"). Only report.md,
+                       report.html and verdict.json are written there, each to a temporary file that is
+                       then renamed over the old one. An existing one is replaced only when it carries the
+                       generator marker this tool writes at its start; otherwise it is the user's and the
+                       run stops (exit 2) before writing anything. One that is a symbolic link or not a
+                       regular file, or that is one of the inputs, is refused too, even with --force.
+  --force              replace report.md, report.html and verdict.json in --out even without the marker
   --title TEXT         report title (default "coroscope report")
   --metric cpu|real    which time to use (default cpu: far less noisy on shared machines)
   --alpha P            significance level of the two-sided Mann-Whitney U test (default 0.05)
@@ -47,8 +56,12 @@ Verdicts per benchmark: regressed / improved (p < alpha and |change| >= min-effe
 inconclusive (too few repetitions for the test to ever reach alpha, or a large change the repetitions do
 not confirm), error. Use --benchmark_repetitions=9 or more when comparing.
 
+Limits: an input file of at most 256 MiB, JSON nested at most 64 levels, whole numbers for lines, columns
+and iterations; names in report.md are cut to 200 bytes and traces to 160 (report.html has them whole).
+
 Exit status: 0 pass; 1 failure (see --fail-on); 2 usage error, unreadable or invalid input (the file and
-field are named), or a benchmark that errored.
+field are named), an output that cannot be written (full disk, a refused file in --out), or a benchmark
+that errored.
 )";
 
 struct usage_error : std::runtime_error {
@@ -71,11 +84,38 @@ double parse_double(const std::string& flag, const std::string& value, double lo
   return v;
 }
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw input_error(path.string() + ": cannot write");
+namespace fs = std::filesystem;
+
+// The files `--out DIR` owns; nothing else in DIR is ever touched.
+struct owned_output {
+  const char* name;
+  std::string_view marker;
+};
+constexpr owned_output owned_outputs[] = {
+    {"report.md", markdown_marker}, {"report.html", html_marker}, {"verdict.json", verdict_marker}};
+
+// Checked for all three before any is written, so a refusal leaves DIR exactly as it was.
+void check_output(const fs::path& target, std::string_view marker, bool force, const std::vector<fs::path>& inputs) {
+  support::refuse_output_over_inputs(target, inputs);
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(target, ec);
+  if (st.type() == fs::file_type::not_found) return;
+  if (ec) throw support::io_error(target.string() + ": " + ec.message());
+  if (st.type() == fs::file_type::symlink)
+    throw support::io_error(target.string() + ": is a symbolic link; coroscope-report never writes through one "
+                            "nor replaces it (remove it, or choose another --out)");
+  if (st.type() != fs::file_type::regular)
+    throw support::io_error(target.string() + ": exists and is not a regular file; refusing to replace it");
+  if (force) return;
+  std::ifstream in(target, std::ios::binary);
+  std::string head(limits::marker_search_bytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  if (head.find(marker) == std::string::npos)
+    throw support::io_error(target.string() + ": exists and was not written by coroscope-report (its first " +
+                            std::to_string(limits::marker_search_bytes) + " bytes lack the marker " +
+                            std::string(marker) + "); refusing to replace it (remove it, pass --force, or choose "
+                            "another --out)");
 }
 
 }  // namespace
@@ -98,6 +138,7 @@ int run_cli(const std::vector<std::string>& raw, std::ostream& out, std::ostream
     if (mode == "render") mode = "report";
     std::vector<std::string> bench, baseline, conformance, lint;
     std::string out_dir;
+    bool force = false;
     report_options options;
     for (; i < args.size(); ++i) {
       const std::string& flag = args[i];
@@ -108,6 +149,10 @@ int run_cli(const std::vector<std::string>& raw, std::ostream& out, std::ostream
       if (flag == "--version") {
         out << "coroscope-report " << COROSCOPE_REPORT_VERSION << "\n";
         return 0;
+      }
+      if (flag == "--force") {
+        force = true;
+        continue;
       }
       if (i + 1 >= args.size()) throw usage_error(flag.rfind("--", 0) == 0 ? flag + ": needs a value" : "unexpected argument '" + flag + "'");
       const std::string& value = args[++i];
@@ -153,13 +198,16 @@ int run_cli(const std::vector<std::string>& raw, std::ostream& out, std::ostream
     if (mode == "compare") out << render_comparison_markdown(data, static_cast<std::size_t>(-1));
     if (!out_dir.empty()) {
       std::error_code ec;
-      std::filesystem::create_directories(out_dir, ec);
-      if (ec) throw input_error(out_dir + ": cannot create directory: " + ec.message());
-      const std::filesystem::path dir(out_dir);
+      fs::create_directories(out_dir, ec);
+      if (ec) throw support::io_error(out_dir + ": cannot create directory: " + ec.message());
+      const fs::path dir(out_dir);
+      std::vector<fs::path> inputs;
+      for (const auto* list : {&bench, &baseline, &conformance, &lint}) inputs.insert(inputs.end(), list->begin(), list->end());
+      for (const auto& o : owned_outputs) check_output(dir / o.name, o.marker, force, inputs);
       const std::string md = render_markdown(data);
-      write_file(dir / "report.md", md);
-      write_file(dir / "report.html", render_html(data));
-      write_file(dir / "verdict.json", render_verdict_json(data));
+      support::write_file(dir / "report.md", md);
+      support::write_file(dir / "report.html", render_html(data));
+      support::write_file(dir / "verdict.json", render_verdict_json(data));
       err << "coroscope-report: wrote " << (dir / "report.md").string() << " (" << md.size() << " bytes), report.html, verdict.json\n";
     }
     err << "coroscope-report: " << data.status;
@@ -171,6 +219,9 @@ int run_cli(const std::vector<std::string>& raw, std::ostream& out, std::ostream
     err << "coroscope-report: " << e.what() << "\n(see coroscope-report --help)\n";
     return 2;
   } catch (const input_error& e) {
+    err << "coroscope-report: " << e.what() << "\n";
+    return 2;
+  } catch (const support::io_error& e) {
     err << "coroscope-report: " << e.what() << "\n";
     return 2;
   }

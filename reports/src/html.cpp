@@ -147,7 +147,9 @@ bool split_scaling(const std::string& name, std::string& family, double& n) {
     key = tail.substr(0, colon);
     tail = tail.substr(colon + 1);
   }
-  if (tail.empty() || tail.find_first_not_of("0123456789") != std::string::npos) return false;
+  // At most 15 digits: every such N is exact as a double, and a longer run of digits is no scale anyone
+  // benchmarks (std::stod would throw out_of_range on a few hundred of them).
+  if (tail.empty() || tail.size() > 15 || tail.find_first_not_of("0123456789") != std::string::npos) return false;
   n = std::stod(tail);
   family = name.substr(0, slash) + (key.empty() ? "" : "/" + key);
   return n > 0;
@@ -450,7 +452,7 @@ svg .title{font-weight:600}svg .value{font-size:10px;fill:#374151}
 
 std::string render_html(const report_data& d) {
   std::ostringstream s;
-  s << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << h(d.options.title)
+  s << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" << html_marker << "<title>" << h(d.options.title)
     << "</title><style>" << style << "</style></head><body>\n";
   s << "<h1>" << h(d.options.title) << "</h1><p><span class=\"badge " << d.status << "\" id=\"verdict\">" << d.status
     << "</span> ";

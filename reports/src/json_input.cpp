@@ -1,7 +1,10 @@
 #include "json_input.hpp"
 
+#include "limits.hpp"
+
+#include <coroscope/support/files.hpp>
+
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -38,42 +41,24 @@ std::string replace_non_finite(std::string_view in) {
   return out;
 }
 
-std::string where(std::string_view text, std::size_t byte) {
-  std::size_t line = 1, column = 1;
-  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') { ++line; column = 1; } else { ++column; }
-  }
-  return std::to_string(line) + ":" + std::to_string(column);
-}
-
 }  // namespace
 
 nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
-  const std::string cleaned = replace_non_finite(text);
-  try {
-    return nlohmann::json::parse(cleaned);
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's byte is 1-based and points just past the offending character.
-    const std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    std::string msg = e.what();
-    if (auto pos = msg.find("syntax error"); pos != std::string::npos) msg = msg.substr(pos);
-    throw input_error(file + ":" + where(text, byte) + ": not valid JSON: " + msg);
-  }
+  return support::parse_json(replace_non_finite(text), file, {limits::max_input_bytes, limits::max_json_depth});
 }
 
 nlohmann::json load_json_file(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw input_error(file + ": cannot open file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw input_error(file + ": read error");
-  return parse_json_text(buffer.str(), file);
+  std::string text;
+  try {
+    text = support::read_file(file, limits::max_input_bytes);
+  } catch (const support::io_error& e) {  // its message starts with the path already
+    const std::string what = e.what();
+    throw input_error(file, "", what.rfind(file + ": ", 0) == 0 ? what.substr(file.size() + 2) : what);
+  }
+  return parse_json_text(text, file);
 }
 
-void field::fail(std::string_view what) const {
-  throw input_error(file_ + ": field '" + (path_.empty() ? std::string("(top level)") : path_) +
-                    "': " + std::string(what));
-}
+void field::fail(std::string_view what) const { throw input_error(file_, path_, std::string(what)); }
 
 void field::expect_object() const {
   if (!value_->is_object()) fail("expected an object");
@@ -85,7 +70,7 @@ bool field::has(std::string_view key) const {
 
 field field::at(std::string_view key) const {
   expect_object();
-  std::string sub = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  std::string sub = support::json_field(path_, key);
   auto it = value_->find(key);
   if (it == value_->end()) field(*value_, file_, sub).fail("missing");
   return field(*it, file_, std::move(sub));
@@ -93,7 +78,7 @@ field field::at(std::string_view key) const {
 
 field field::at(std::size_t index) const {
   if (!value_->is_array()) fail("expected an array");
-  return field((*value_)[index], file_, path_ + "[" + std::to_string(index) + "]");
+  return field((*value_)[index], file_, support::json_field(path_, index));
 }
 
 std::size_t field::size() const {
@@ -110,6 +95,17 @@ double field::number() const {
     if (s == "-Inf+ty") return -std::numeric_limits<double>::infinity();
   }
   fail("expected a number");
+}
+
+std::int64_t field::integer(double lo, double hi) const {
+  const double v = number();
+  if (!(v >= lo && v <= hi) || std::floor(v) != v) {
+    std::ostringstream range;
+    range.precision(17);
+    range << "expected a whole number from " << lo << " to " << hi << ", got " << text();
+    fail(range.str());
+  }
+  return static_cast<std::int64_t>(v);
 }
 
 std::string field::string() const {
@@ -130,6 +126,10 @@ std::string field::text() const {
 
 double number_or(const field& f, std::string_view key, double fallback) {
   return f.has(key) ? f.at(key).number() : fallback;
+}
+
+std::int64_t integer_or(const field& f, std::string_view key, double lo, double hi, std::int64_t fallback) {
+  return f.has(key) ? f.at(key).integer(lo, hi) : fallback;
 }
 
 std::string string_or(const field& f, std::string_view key, std::string fallback) {

@@ -1,27 +1,28 @@
 // Loading JSON written by other tools, with errors that name the file and the field.
 #pragma once
 
+#include <coroscope/support/json.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace coroscope::report {
 
-// Bad input: the message already names the file (and the field or line) so the CLI can print it as is.
-class input_error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
+// Bad input: "FILE: FIELD: MESSAGE" (support's one format for every tool), printed by the CLI as is.
+using input_error = support::input_error;
 
-// Parses `text` as JSON. Google Benchmark writes bare NaN / Infinity / -Infinity (not JSON); they are read
-// back as numbers through number_at(). `file` only names the source in error messages.
+// Parses `text` as JSON within limits::max_input_bytes and limits::max_json_depth. Google Benchmark writes
+// bare NaN / Infinity / -Infinity (not JSON); they are read back as numbers through field::number(). `file`
+// only names the source in error messages. Every failure (unreadable file, directory, syntax, size, depth)
+// is an input_error.
 nlohmann::json parse_json_text(std::string_view text, const std::string& file);
 nlohmann::json load_json_file(const std::string& file);
 
 // A cursor into a document that remembers the path to the current field, so every error can say
-// "file: field 'benchmarks[3].cpu_time': expected a number".
+// "file: benchmarks[3].cpu_time: expected a number".
 class field {
 public:
   field(const nlohmann::json& value, std::string file, std::string path = {})
@@ -37,6 +38,8 @@ public:
   std::size_t size() const;              // of an array (error if not an array)
 
   double number() const;  // accepts the NaN/Infinity spellings too
+  // A whole number in [lo, hi]; anything else (a fraction, NaN, 1e300) is an error naming the range.
+  std::int64_t integer(double lo, double hi) const;
   std::string string() const;
   bool boolean() const;
   // A scalar rendered as text (strings as is, numbers and booleans printed); objects and arrays as JSON.
@@ -53,6 +56,7 @@ private:
 
 // Optional members with a default.
 double number_or(const field& f, std::string_view key, double fallback);
+std::int64_t integer_or(const field& f, std::string_view key, double lo, double hi, std::int64_t fallback);
 std::string string_or(const field& f, std::string_view key, std::string fallback);
 
 }  // namespace coroscope::report

@@ -1,5 +1,6 @@
 // report.md: fits a CI step summary / PR comment (GitHub cuts both at 65,536 characters), so long lists are
 // capped and the full detail is left to report.html.
+#include "limits.hpp"
 #include "report.hpp"
 
 #include <algorithm>
@@ -11,15 +12,17 @@ namespace {
 
 constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
 
-std::string md(const std::string& s) { return markdown_escape(s); }
-
-// Traces can be long: a table cell shows the start, report.html the whole.
-std::string md_cell(const std::string& s, std::size_t max = 160) {
-  if (s.size() <= max) return md(s);
+// Text longer than `max` bytes shows its start (whole UTF-8 characters) and " …"; report.html has the whole.
+std::string md_cut(const std::string& s, std::size_t max) {
+  if (s.size() <= max) return markdown_escape(s);
   std::size_t cut = max;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return md(s.substr(0, cut)) + " …";
+  return markdown_escape(s.substr(0, cut)) + " …";
 }
+
+// Every name goes through here, so no single name can outgrow the summary limit and empty a table.
+std::string md(const std::string& s) { return md_cut(s, limits::max_markdown_name); }
+std::string md_cell(const std::string& s) { return md_cut(s, limits::max_markdown_cell); }
 
 std::string cell(const report_data& d, const bench_run& run, const std::string& workload) {
   if (auto it = run.skipped.find(workload); it != run.skipped.end()) return "skipped";
@@ -210,6 +213,7 @@ void context_section(std::ostringstream& out, const report_data& d) {
 
 std::string render(const report_data& d, std::size_t max_rows) {
   std::ostringstream out;
+  out << markdown_marker << "\n";
   out << "# " << md(d.options.title) << "\n\n";
   out << "**Verdict: " << d.status << "**";
   if (!d.reasons.empty()) {

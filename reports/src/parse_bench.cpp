@@ -1,6 +1,7 @@
 // Google Benchmark JSON (1.7.x): {"context":{...},"benchmarks":[{...}]}, one entry per repetition
 // (run_type "iteration") plus aggregates (run_type "aggregate") when repetitions were asked for.
 #include "json_input.hpp"
+#include "limits.hpp"
 #include "model.hpp"
 
 #include <algorithm>
@@ -122,7 +123,7 @@ bench_run parse_bench_doc(const nlohmann::json& doc, const std::string& file) {
     if (!std::isfinite(real) || real < 0) entry.at("real_time").fail("not a finite, non-negative time");
     c.cpu_ns.push_back(cpu);
     c.real_ns.push_back(real);
-    if (c.iterations == 0 && entry.has("iterations")) c.iterations = static_cast<std::int64_t>(entry.at("iterations").number());
+    if (c.iterations == 0 && entry.has("iterations")) c.iterations = entry.at("iterations").integer(0, limits::max_iterations);
     for (const auto& [key, value] : entry.json().items()) {
       if (known_keys.count(key) || !(value.is_number() || value.is_string())) continue;
       const field counter = entry.at(key);

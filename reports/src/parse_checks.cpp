@@ -1,8 +1,10 @@
 // Conformance JSON and lint JSON / SARIF 2.1.0 (schemas in model.hpp).
 #include "json_input.hpp"
+#include "limits.hpp"
 #include "model.hpp"
 
 #include <array>
+#include <cmath>
 #include <filesystem>
 
 namespace coroscope::report {
@@ -36,6 +38,7 @@ conformance_run parse_conformance_run(const field& where, const std::string& fal
     sc.actual = item.has("actual") ? item.at("actual").text() : "";
     sc.message = string_or(item, "message", "");
     sc.duration = number_or(item, "duration", 0);
+    if (!std::isfinite(sc.duration) || sc.duration < 0) item.at("duration").fail("not a finite, non-negative number of seconds");
     ++run.counts[sc.status];
     run.scenarios.push_back(std::move(sc));
   }
@@ -99,8 +102,8 @@ lint_run parse_coroscope_lint(const field& root) {
     lint_finding f;
     f.rule = item.at("rule").string();
     f.file = item.at("file").string();
-    f.line = static_cast<int>(item.at("line").number());
-    f.column = static_cast<int>(number_or(item, "column", 0));
+    f.line = static_cast<int>(item.at("line").integer(0, limits::max_line));
+    f.column = static_cast<int>(integer_or(item, "column", 0, limits::max_line, 0));
     f.message = item.at("message").string();
     f.function = string_or(item, "function", "");
     f.callee = string_or(item, "callee", "");
@@ -122,8 +125,8 @@ void read_sarif_location(const field& location, std::string& file, int& line, in
   if (physical.has("artifactLocation")) file = string_or(physical.at("artifactLocation"), "uri", "");
   if (physical.has("region")) {
     const field region = physical.at("region");
-    line = static_cast<int>(number_or(region, "startLine", 0));
-    column = static_cast<int>(number_or(region, "startColumn", 0));
+    line = static_cast<int>(integer_or(region, "startLine", 0, limits::max_line, 0));
+    column = static_cast<int>(integer_or(region, "startColumn", 0, limits::max_line, 0));
   }
 }
 

@@ -70,7 +70,8 @@ std::string render_verdict_json(const report_data& d) {
       lint.push_back({{"tool", l.tool}, {"findings", l.findings.size()}, {"by_rule", l.by_rule()}});
     v["lint"] = lint;
   }
-  return v.dump(2) + "\n";
+  // The marker goes first (std::map would sort it after "benchmarks", beyond where --out looks for it).
+  return "{\n  " + std::string(verdict_marker) + "," + v.dump(2).substr(1) + "\n";
 }
 
 }  // namespace coroscope::report

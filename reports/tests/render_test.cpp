@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -154,4 +155,55 @@ TEST(Format, PrintsThreeSignificantDigitsWithUnits) {
   EXPECT_EQ(format_bytes(96), "96 B");
   EXPECT_EQ(format_percent(0.2), "+20.0%");
   EXPECT_EQ(format_p(0.00001), "<0.0001");
+}
+
+// One absurd name used to push the benchmarks table past the summary limit, and the cut at a line boundary
+// then dropped the whole table.
+TEST(Markdown, AHundredKilobyteBenchmarkNameIsCutNotTheTable) {
+  report_input in;
+  bench_run run;
+  run.runtime = "coroscope";
+  run.cases.push_back(make_case("BM_Short", {10, 11, 12}));
+  run.cases.push_back(make_case("BM_Huge/" + std::string(100000, 'x'), {10, 11, 12}));
+  run.cases.push_back(make_case("BM_After", {10, 11, 12}));
+  in.bench.push_back(run);
+  const std::string md = render_markdown(analyse(in, {}));
+  EXPECT_LT(md.size(), 65536u);
+  EXPECT_NE(md.find("| BM\\_Short |"), std::string::npos) << md.substr(0, 2000);
+  EXPECT_NE(md.find("| BM\\_After |"), std::string::npos);
+  EXPECT_NE(md.find("| BM\\_Huge/" + std::string(192, 'x') + " … |"), std::string::npos);
+  EXPECT_EQ(md.find("truncated"), std::string::npos);
+}
+
+TEST(Html, ANameEndingInHundredsOfDigitsIsNoScalingFamily) {
+  report_input in;
+  bench_run run;
+  run.runtime = "coroscope";
+  run.cases.push_back(make_case("BM_Gather/n:" + std::string(400, '9'), {10, 11, 12}));
+  run.cases.push_back(make_case("BM_Gather/n:10", {10, 11, 12}));
+  in.bench.push_back(run);
+  std::string html;
+  EXPECT_NO_THROW(html = render_html(analyse(in, {})));
+  EXPECT_NE(html.find("BM_Gather/n:999999"), std::string::npos);
+}
+
+TEST(Markdown, ANaNBytesPerTaskCounterShowsNotApplicable) {
+  report_input in;
+  bench_run run;
+  run.runtime = "coroscope";
+  run.cases.push_back(make_case("BM_Memory", {10, 11, 12}));
+  run.cases.back().counters["bytes_per_task"] = std::nan("");
+  in.bench.push_back(run);
+  const std::string md = render_markdown(analyse(in, {}));
+  EXPECT_NE(md.find("| BM\\_Memory | n/a |"), std::string::npos) << md;
+}
+
+TEST(Outputs, EveryFileStartsWithItsGeneratorMarker) {
+  const report_input in = fixture_input();
+  const report_data d = analyse(in, {});
+  EXPECT_EQ(render_markdown(d).rfind(markdown_marker, 0), 0u);
+  EXPECT_LT(render_html(d).find(html_marker), 200u);
+  const std::string verdict = render_verdict_json(d);
+  EXPECT_LT(verdict.find(verdict_marker), 10u) << verdict.substr(0, 100);
+  EXPECT_EQ(nlohmann::json::parse(verdict).at("generator"), "coroscope-report");
 }

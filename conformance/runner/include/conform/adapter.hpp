@@ -29,12 +29,8 @@ public:
   virtual std::vector<event> run(const scenario& s, const run_options& options) = 0;
 };
 
-// Every adapter compiled into this binary, in a stable order.
-std::vector<std::unique_ptr<adapter>> make_adapters();
-
+// The built-in adapter: coroscope's reference runtime on its virtual clock (in the coroscope::conform
+// library; conform::main always offers it).
 std::unique_ptr<adapter> make_reference_adapter();
-#ifdef CONFORM_HAVE_ASIO
-std::unique_ptr<adapter> make_asio_adapter();
-#endif
 
 }  // namespace conform

@@ -53,18 +53,18 @@ inline bool is_internal(const std::exception_ptr& e) {
 // Where a step is, for error messages: a chain of segments ("main", "[2]", ".body", ...) that the
 // coroutine frames of nested steps share, so a program nested n deep holds n segments, not n paths of
 // length n (which made deep `try` nesting quadratic). Turned into text only when an error names it.
-struct where_node;
-using where = std::shared_ptr<const where_node>;
-struct where_node {
-  where parent;
+struct step_path_node;
+using step_path = std::shared_ptr<const step_path_node>;
+struct step_path_node {
+  step_path parent;
   std::string segment;
 };
-inline where path_at(where parent, std::string segment) {
-  return std::make_shared<const where_node>(where_node{std::move(parent), std::move(segment)});
+inline step_path path_at(step_path parent, std::string segment) {
+  return std::make_shared<const step_path_node>(step_path_node{std::move(parent), std::move(segment)});
 }
-inline std::string text(const where& w) {
+inline std::string text(const step_path& w) {
   std::vector<const std::string*> parts;
-  for (const where_node* n = w.get(); n; n = n->parent.get()) parts.push_back(&n->segment);
+  for (const step_path_node* n = w.get(); n; n = n->parent.get()) parts.push_back(&n->segment);
   std::string out;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += **it;
   return out;
@@ -158,7 +158,7 @@ private:
     bodies_.push_back(substitute_args(doc_["coros"][spec["coro"].template get<std::string>()], spec.value("args", json::object())));
     return &bodies_.back();
   }
-  co body(const json* steps, std::string label, where path) {
+  co body(const json* steps, std::string label, step_path path) {
     auto e = std::make_shared<env>();
     e->label = std::move(label);
     std::exception_ptr err;
@@ -238,7 +238,7 @@ private:
 
   // Every step executed passes here (limits::step_budget). Once the run has a fatal error, every step
   // raises it, so a run that went wrong ends instead of running on.
-  void spend(const where& p) {
+  void spend(const step_path& p) {
     if (fatal_) std::rethrow_exception(fatal_);
     if (++executed_ > limits::step_budget) {
       fatal_ = std::make_exception_ptr(budget_error(
@@ -248,10 +248,10 @@ private:
     }
   }
 
-  co run_steps(const json* steps, env_ptr e, where path) {
+  co run_steps(const json* steps, env_ptr e, step_path path) {
     for (std::size_t i = 0; i < steps->size(); ++i) {
       const json& s = (*steps)[i];
-      where p = path_at(path, "[" + std::to_string(i) + "]");
+      step_path p = path_at(path, "[" + std::to_string(i) + "]");
       spend(p);
       if (is_sync(s)) {
         sync_step(s, *e, text(p));
@@ -267,7 +267,7 @@ private:
     env e{"cb", {}};
     try {
       for (std::size_t i = 0; i < steps->size(); ++i) {
-        where p = path_at(nullptr, path + "[" + std::to_string(i) + "]");
+        step_path p = path_at(nullptr, path + "[" + std::to_string(i) + "]");
         spend(p);
         sync_step((*steps)[i], e, text(p));
       }
@@ -392,12 +392,12 @@ private:
     co_return out;
   }
 
-  std::function<co()> body_fn(const json& s, const char* key, env_ptr e, where p) {
+  std::function<co()> body_fn(const json& s, const char* key, env_ptr e, step_path p) {
     const json* steps = s.contains(key) ? &s[key] : &empty_;
     return [this, steps, e, p] { return run_steps(steps, e, p); };
   }
 
-  co async_step(const json* sp, env_ptr e, where w) {
+  co async_step(const json* sp, env_ptr e, step_path w) {
     const json& s = *sp;
     const std::string op = s["op"];
     if (op == "sleep" || op == "yield") {
@@ -483,7 +483,7 @@ private:
     co_return no_return();
   }
 
-  co try_step(const json* sp, env_ptr e, where w) {
+  co try_step(const json* sp, env_ptr e, step_path w) {
     const json& s = *sp;
     std::exception_ptr pending;
     json result = no_return();

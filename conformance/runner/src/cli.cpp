@@ -1,7 +1,11 @@
-// coroscope-conform: runs the asyncio conformance scenarios against coroutine runtimes.
-#include <conform/adapter.hpp>
+// The coroscope-conform command line (conform::main): runs the asyncio conformance scenarios against
+// coroutine runtimes. Every flag is parsed here, once, for coroscope-conform and for every third-party
+// runner built on conform::main.
 #include <conform/fuzz.hpp>
+#include <conform/main.hpp>
 #include <conform/report.hpp>
+
+#include <unistd.h>
 
 #include <coroscope/support/files.hpp>
 #include <coroscope/support/json.hpp>
@@ -10,13 +14,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
 
+namespace conform {
 namespace {
-
-using namespace conform;
 
 const char* const k_help = R"(coroscope-conform: asyncio conformance for coroutine runtimes
 
@@ -41,15 +45,15 @@ options:
   --filter GLOB          only scenarios whose id matches (e.g. 'CAN-*', 'TMO-00?'); default all
   --format F             text (default), json, junit or markdown
   --out FILE             write the report to FILE instead of standard output
-  --scenarios DIR        the scenario tree (default: the one this binary was built with)
+  --scenarios DIR        the scenario tree (default: share/coroscope/scenarios of the installed kit)
   --time-scale X         real-time runtimes: wall-clock ms per scenario ms (default 2)
   --expect FILE          compare each scenario's status with FILE ({"ID": "pass|fail|unsupported|note"});
                          exit 0 if all match (known failures of a third-party runtime), 1 otherwise
   --write-expect FILE    write the statuses of this run (one runtime) in --expect's format
   --seed S, --count N    fuzz: the generator's seed and the number of programs
   --save DIR             fuzz: where minimised divergences are written (default: fuzz-divergences)
-  --python PATH          fuzz: the python3 that runs the oracle (default: the one found at build time)
-  --oracle PATH          fuzz: oracle.py (default: the one in the source tree)
+  --python PATH          fuzz: the python3 that runs the oracle (default: python3, or the one found at build time)
+  --oracle PATH          fuzz: oracle.py (default: share/coroscope/oracle/oracle.py of the installed kit)
   --emit                 fuzz: print the generated programs as JSON lines (the oracle's --batch input)
 
 exit codes: 0 every required scenario passed (unsupported and notes are not failures), 1 a failure or
@@ -66,7 +70,7 @@ struct options {
   std::string filter = "*";
   std::string format = "text";
   std::string out;
-  std::string scenarios = CONFORM_DEFAULT_SCENARIOS;
+  std::string scenarios;  // empty: the default data directory's
   std::string expect, write_expect;
   double time_scale = 2.0;
   fuzz_options fuzz;
@@ -104,10 +108,28 @@ std::uint64_t whole(const std::string& flag, const std::string& v, std::uint64_t
   return n;
 }
 
-options parse(int argc, char** argv) {
+// The scenarios and the oracle: <exe>/../share/coroscope when this executable is installed next to the
+// kit's data; else the directory named by <exe dir>/coroscope-conform-data (coroscope's build tree writes it
+// next to its runners, pointing at the source tree); else the caller's default (the installed package's).
+std::string data_dir(const main_defaults& d) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = exe.parent_path().parent_path() / "share" / "coroscope";
+    if (fs::is_directory(installed / "scenarios", ec)) return installed.string();
+    std::ifstream marker(exe.parent_path() / "coroscope-conform-data");
+    std::string line;
+    if (marker && std::getline(marker, line) && fs::is_directory(fs::path(line) / "scenarios", ec)) return line;
+  }
+  return d.data_dir;
+}
+
+options parse(int argc, char** argv, const main_defaults& defaults) {
   options o;
-  o.fuzz.python = CONFORM_DEFAULT_PYTHON;
-  o.fuzz.oracle = CONFORM_DEFAULT_ORACLE;
+  const std::string data = data_dir(defaults);
+  o.fuzz.python = defaults.python.empty() ? "python3" : defaults.python;
+  o.fuzz.oracle = data.empty() ? std::string() : data + "/oracle/oracle.py";
   if (argc < 2) throw usage_error("missing command");
   o.command = argv[1];
   for (int i = 2; i < argc; ++i) {
@@ -137,7 +159,14 @@ options parse(int argc, char** argv) {
   if (!(o.time_scale > 0 && o.time_scale <= limits::max_time_scale))
     throw usage_error("--time-scale must be greater than 0 and at most " +
                       std::to_string(static_cast<int>(limits::max_time_scale)) + " (limits::max_time_scale)");
+  if (o.scenarios.empty() && !data.empty()) o.scenarios = data + "/scenarios";
   return o;
+}
+
+std::vector<scenario> scenarios_of(const options& o) {
+  if (o.scenarios.empty())
+    throw usage_error("this executable knows no scenario directory: pass --scenarios DIR");
+  return load_scenarios(o.scenarios);
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -223,12 +252,11 @@ int check_expectations(const options& o, const json& expected, const std::vector
   return mismatches ? 1 : 0;
 }
 
-int cmd_run(const options& o) {
-  auto all = make_adapters();
+int cmd_run(const options& o, std::vector<std::unique_ptr<adapter>>& all) {
   std::vector<adapter*> chosen;
   for (const auto& n : split(o.runtimes)) chosen.push_back(&find_adapter(all, n));
   if (chosen.empty()) throw usage_error("--runtime names no runtime");
-  auto scenarios = load_scenarios(o.scenarios);
+  auto scenarios = scenarios_of(o);
   // Everything is read and every output checked before anything runs: a run never ends in a refused write,
   // and never overwrites what it reads.
   json expected = o.expect.empty() ? json() : read_expectations(o.expect);
@@ -269,44 +297,54 @@ int cmd_run(const options& o) {
 }
 
 int cmd_list(const options& o) {
-  for (const auto& s : load_scenarios(o.scenarios))
+  for (const auto& s : scenarios_of(o))
     if (glob_match(o.filter, s.id))
       std::cout << s.id << "\t" << s.group << "\t" << s.authority << (s.version_specific() ? ",VER" : "") << "\t"
                 << s.title << "\n";
   return 0;
 }
 
-int cmd_runtimes() {
-  for (const auto& a : make_adapters()) std::cout << a->name() << "\t" << a->description() << "\n";
+int cmd_runtimes(const std::vector<std::unique_ptr<adapter>>& all) {
+  for (const auto& a : all) std::cout << a->name() << "\t" << a->description() << "\n";
   return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main_with_defaults(int argc, char** argv, std::vector<std::unique_ptr<adapter>> extra,
+                       const main_defaults& defaults) {
   try {
     if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
                       std::string(argv[1]) == "help")) {
       std::cout << k_help;
       return 0;
     }
-    options o = parse(argc, argv);
+    std::vector<std::unique_ptr<adapter>> all;
+    all.push_back(make_reference_adapter());
+    for (auto& a : extra) {
+      if (!a) throw usage_error("an extra adapter is null");
+      for (const auto& b : all)
+        if (b->name() == a->name()) throw usage_error("two adapters are named \"" + a->name() + "\"");
+      all.push_back(std::move(a));
+    }
+    options o = parse(argc, argv, defaults);
     // list and runtimes print with std::cout: a failed write must not pass for success.
     auto flushed = [](int code) {
       std::cout.flush();
       if (!std::cout) throw coroscope::support::io_error("standard output: cannot write");
       return code;
     };
-    if (o.command == "run") return flushed(cmd_run(o));
+    if (o.command == "run") return flushed(cmd_run(o, all));
     if (o.command == "list") return flushed(cmd_list(o));
-    if (o.command == "runtimes") return flushed(cmd_runtimes());
+    if (o.command == "runtimes") return flushed(cmd_runtimes(all));
     if (o.command == "fuzz") {
-      auto all = make_adapters();
       auto names = split(o.runtimes);
       if (names.size() != 1) throw usage_error("fuzz takes one --runtime");
       if (o.fuzz.count <= 0) throw usage_error("fuzz needs --count N (N > 0)");
       run_options ro;
       ro.time_scale = o.time_scale;
+      if (o.fuzz.oracle.empty() && !o.fuzz.emit)
+        throw usage_error("this executable knows no oracle: pass --oracle PATH/oracle.py");
       return run_fuzz(find_adapter(all, names[0]), o.fuzz, ro);
     }
     throw usage_error("unknown command \"" + o.command + "\"");
@@ -328,3 +366,5 @@ int main(int argc, char** argv) {
     return 2;
   }
 }
+
+}  // namespace conform
