@@ -58,7 +58,7 @@ TEST(FeaturesOf, CollectsOpsTypesMethodsAndRaisedKinds) {
     "main": [{"op": "new", "type": "Lock", "name": "l"}, {"op": "call", "target": "l", "method": "acquire"},
              {"op": "create_task", "name": "t", "coro": "c"}, {"op": "call", "target": "t", "method": "uncancel"}]})");
   auto f = features_of(doc, "x.json");
-  for (const char* want : {"op:new", "new:Lock", "call:Lock.acquire", "call:task.uncancel", "raise:KeyError"})
+  for (const char* want : {"op:new", "new:lock", "call:lock.acquire", "call:task.uncancel", "raise:key_error"})
     EXPECT_TRUE(f.count(want)) << want;
 }
 
@@ -93,6 +93,31 @@ TEST(LoadScenario, ReadsTheExpectedTrace) {
   ASSERT_EQ(s.expected.size(), 2u);
   EXPECT_EQ(s.expected[1].ev, "final main = null");
   EXPECT_FALSE(s.informative());
+}
+
+TEST(FeatureNames, AreLowercaseSnakeCaseWhateverTheScenarioSpelling) {
+  EXPECT_EQ(feature_word("BoundedSemaphore"), "bounded_semaphore");
+  EXPECT_EQ(feature_word("FIRST_COMPLETED"), "first_completed");
+  EXPECT_EQ(feature_word("ZeroDivisionError"), "zero_division_error");
+  EXPECT_EQ(feature_word("task_group"), "task_group");
+  EXPECT_EQ(feature_name("call:Event.set"), "call:event.set");
+  EXPECT_EQ(feature_name("call:task.done"), "call:task.done");
+  EXPECT_EQ(unsupported_error("new:LifoQueue").feature(), "new:lifo_queue");
+}
+
+TEST(FeatureCatalogue, NamesEveryFeatureTheStoredScenariosNeedOnceWithAMeaning) {
+  std::set<std::string> known;
+  for (const auto& f : feature_catalogue()) {
+    EXPECT_EQ(f.name, feature_name(f.name)) << "not in the one spelling";
+    EXPECT_FALSE(f.meaning.empty()) << f.name;
+    EXPECT_TRUE(known.insert(f.name).second) << "listed twice: " << f.name;
+  }
+  std::size_t scenarios = 0;
+  for (const auto& s : load_scenarios(CONFORM_SCENARIOS)) {
+    ++scenarios;
+    for (const auto& f : s.features) EXPECT_TRUE(known.count(f)) << s.id << " needs " << f << ", not in the catalogue";
+  }
+  EXPECT_GT(scenarios, 180u);
 }
 
 // ---- hostile input (issue 11): every limit of limits.hpp is a load-time error naming file and field ----

@@ -1,4 +1,5 @@
 #include <conform/fuzz.hpp>
+#include <conform/report.hpp>
 
 #include <coroscope/support/files.hpp>
 #include <coroscope/support/json.hpp>
@@ -12,6 +13,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <cstdlib>
+#include <functional>
+#include <initializer_list>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -53,12 +57,27 @@ std::string tname(int i) {
   return s;
 }
 
-json worker(rng& r, int i, int ntasks) {
+// The runtime's feature set, as the generator asks it. A step whose features the runtime lacks is replaced
+// by a plainer one (a log or a sleep) after the same draws, so a runtime that supports everything gets the
+// same programs as before this existed.
+using feature_test = std::function<bool(const std::string&)>;
+bool can_all(const feature_test& can, std::initializer_list<const char*> features) {
+  for (const char* f : features)
+    if (!can(f)) return false;
+  return true;
+}
+
+json worker(rng& r, int i, int ntasks, const feature_test& can) {
   json body = json::array();
   int n = 1 + r.below(5);
   for (int k = 0; k < n; ++k) {
     std::string tag = tname(i) + "." + std::to_string(k);
-    switch (r.below(6)) {
+    int choice = r.below(6);
+    if ((choice == 3 && !can_all(can, {"op:try", "op:raise", "op:sleep"})) ||
+        (choice == 4 && !can_all(can, {"op:try", "op:await", "await:task"})) ||
+        (choice == 5 && !can_all(can, {"op:call", "self", "call:task.cancelling"})))
+      choice = 0;
+    switch (choice) {
       case 0: body.push_back(log_step(tag)); break;
       case 1: body.push_back(sleep_step(r.below(60))); break;
       case 2: body.push_back({{"op", "yield"}}); break;
@@ -82,7 +101,8 @@ json worker(rng& r, int i, int ntasks) {
         body.push_back({{"op", "call"}, {"target", "self"}, {"method", "cancelling"}});
     }
   }
-  if (r.chance(20)) body.push_back({{"op", "raise"}, {"kind", "ValueError"}, {"msg", "e" + std::to_string(i)}});
+  if (r.chance(20) && can_all(can, {"op:raise", "raise:value_error"}))
+    body.push_back({{"op", "raise"}, {"kind", "ValueError"}, {"msg", "e" + std::to_string(i)}});
   else body.push_back({{"op", "return"}, {"value", "r" + std::to_string(i)}});
   return body;
 }
@@ -95,9 +115,21 @@ json subset(rng& r, int ntasks) {
   return items;
 }
 
-json main_action(rng& r, int ntasks, int& ngather) {
+json main_action(rng& r, int ntasks, int& ngather, const feature_test& can) {
   std::string t = tname(r.below(ntasks));
-  switch (r.below(10)) {
+  int choice = r.below(10);
+  const bool can_await = can_all(can, {"op:try", "op:await", "await:task"});
+  if ((choice == 2 && !can_all(can, {"op:call", "call:task.cancel"})) ||
+      (choice == 3 && !can_all(can, {"op:call", "call:task.done", "call:task.cancelled", "call:task.cancelling"})) ||
+      (choice == 4 && !can_await) ||
+      (choice == 5 && !(can_await && can_all(can, {"op:gather", "arg:task", "await:gather", "gather:return_exceptions"}))) ||
+      (choice == 6 && !can_all(can, {"op:wait", "arg:task", "wait:all_completed", "wait:first_completed",
+                                     "wait:first_exception", "wait:timeout"})) ||
+      (choice == 7 && !can_all(can, {"op:try", "op:wait_for", "arg:task"})) ||
+      (choice == 8 && !(can_await && can("op:timeout"))) ||
+      (choice == 9 && !(can_await && can_all(can, {"op:shield", "arg:task", "await:shield"}))))
+    choice = 0;
+  switch (choice) {
     case 0: return sleep_step(r.below(50));
     case 1: return {{"op", "yield"}};
     case 2: {
@@ -241,6 +273,7 @@ scenario as_scenario(const json& program, const std::vector<event>& expected) {
 
 // diverges: the runtime supports the program and its trace differs from the oracle's.
 struct verdict {
+  bool ran = false;  // false: the runtime lacks a feature of the program
   bool diverges = false;
   std::vector<event> actual;
   std::string message;
@@ -255,22 +288,18 @@ verdict check(adapter& a, const json& program, const oracle_result& orc, const r
   } catch (const scenario_error&) {
     return v;
   }
-  for (const auto& f : s.features)
-    if (!a.supports(f)) return v;
+  // Isolated like `run`: a program that crashes or hangs the runtime is a divergence, not the end of fuzzing.
+  scenario_result r;
   try {
-    v.actual = a.run(s, ro);
-  } catch (const unsupported_error&) {
-    return v;
-  } catch (const scenario_error&) {
-    return v;
-  } catch (const budget_error& e) {
-    v.diverges = true;  // the oracle finished the program; the runtime ran past the budget
-    v.message = e.what();
-    return v;
+    r = run_scenario(a, s, ro);
+  } catch (const std::runtime_error&) {
+    return v;  // a step the interpreter rejects
   }
-  auto cmp = compare_traces(s, s.expected, v.actual, a.time_tolerance_ms(ro));
-  v.diverges = !cmp.same;
-  v.message = cmp.first_difference;
+  if (r.status == "unsupported") return v;
+  v.ran = true;
+  v.actual = r.actual;
+  v.diverges = r.status != "pass";
+  v.message = r.status == "crash" || r.status == "timeout" ? r.status + ": " + r.message : r.message;
   return v;
 }
 
@@ -314,20 +343,26 @@ json minimise(adapter& a, const fuzz_options& o, json program, const run_options
 }  // namespace
 
 json generate_program(std::uint64_t seed, int index) {
+  return generate_program(seed, index, [](const std::string&) { return true; });
+}
+
+json generate_program(std::uint64_t seed, int index, const std::function<bool(const std::string&)>& can) {
   rng r(seed * 0x100000001B3ull + static_cast<std::uint64_t>(index));
   int ntasks = 1 + r.below(4);
   json coros = json::object();
   json main = json::array();
   for (int i = 0; i < ntasks; ++i) {
-    coros["c" + std::to_string(i)] = worker(r, i, ntasks);
+    coros["c" + std::to_string(i)] = worker(r, i, ntasks, can);
     main.push_back({{"op", "create_task"}, {"name", tname(i)}, {"coro", "c" + std::to_string(i)}});
   }
   int ngather = 0;
   int actions = 2 + r.below(7);
-  for (int k = 0; k < actions; ++k) main.push_back(main_action(r, ntasks, ngather));
-  // Finish every task in a fixed order: asyncio.run's shutdown cancels leftovers in set order.
+  for (int k = 0; k < actions; ++k) main.push_back(main_action(r, ntasks, ngather, can));
+  // Finish every task in a fixed order: asyncio.run's shutdown cancels leftovers in set order. Without
+  // cancellation, awaiting each is enough: tasks only await later tasks, so every one finishes.
+  const bool cancel = can_all(can, {"op:call", "call:task.cancel"});
   for (int i = 0; i < ntasks; ++i) {
-    main.push_back({{"op", "call"}, {"target", tname(i)}, {"method", "cancel"}});
+    if (cancel) main.push_back({{"op", "call"}, {"target", tname(i)}, {"method", "cancel"}});
     main.push_back(try_any(json::array({{{"op", "await"}, {"target", tname(i)}}})));
   }
   std::string id = "FUZZ-" + std::to_string(seed) + "-" + std::to_string(index);
@@ -342,10 +377,6 @@ json generate_program(std::uint64_t seed, int index) {
 }
 
 namespace {
-
-struct fuzz_counts {
-  int generated = 0, compared = 0, skipped = 0, divergences = 0;
-};
 
 void report_divergence(adapter& a, const fuzz_options& o, const run_options& ro, const json& program) {
   json small = minimise(a, o, program, ro);
@@ -363,54 +394,69 @@ void report_divergence(adapter& a, const fuzz_options& o, const run_options& ro,
             << side_by_side(orc.trace, sv.actual) << "\n";
 }
 
-// One batch: generated, answered by one oracle process, checked; nothing of it outlives the call.
-void fuzz_batch(adapter& a, const fuzz_options& o, const run_options& ro, int first, int n, fuzz_counts& c) {
-  std::vector<json> programs;
-  for (int i = first; i < first + n; ++i) programs.push_back(generate_program(o.seed, i));
-  c.generated += n;
-  if (o.emit) {
-    std::string lines;
-    for (const auto& p : programs) lines += p.dump() + "\n";
-    coroscope::support::write_stdout(lines);
-    return;
-  }
-  auto results = oracle_batch(o, programs);
-  for (int k = 0; k < n && !g_stop_signal; ++k) {
-    if (!results[k].ok)
-      throw std::runtime_error("generated program " + std::to_string(first + k) + " is malformed: " + results[k].error);
-    if (results[k].ambiguous) {
-      ++c.skipped;  // equal timer deadlines: asyncio leaves their order undefined
-      continue;
-    }
-    ++c.compared;
-    if (!check(a, programs[k], results[k], ro).diverges) continue;
-    ++c.divergences;
-    report_divergence(a, o, ro, programs[k]);
-  }
-}
-
 }  // namespace
 
 int run_fuzz(adapter& a, const fuzz_options& o, const run_options& ro) {
+  const feature_test can = [&a](const std::string& f) { return a.supports(f); };
   stop_signals signals;
-  fuzz_counts c;
-  if (!o.emit) std::cerr << "coroscope-fuzz: " << o.count << " programs (seed " << o.seed << ") on the oracle\n";
-  try {
+  // Programs are generated, answered and checked limits::fuzz_batch at a time: memory does not grow with
+  // --count, and a run of a billion goes on until done or interrupted.
+  if (o.emit) {
     for (int first = 0; first < o.count && !g_stop_signal; first += limits::fuzz_batch) {
-      fuzz_batch(a, o, ro, first, std::min(limits::fuzz_batch, o.count - first), c);
-      if (!o.emit && first > 0 && first % 1000 == 0)
-        std::cerr << "coroscope-fuzz: " << first << "/" << o.count << " compared\n";
+      std::string lines;
+      for (int i = first; i < first + std::min(limits::fuzz_batch, o.count - first); ++i)
+        lines += generate_program(o.seed, i, can).dump() + "\n";
+      coroscope::support::write_stdout(lines);
+    }
+    return g_stop_signal ? 128 + g_stop_signal : 0;
+  }
+  std::cerr << "coroscope-fuzz: " << o.count << " programs (seed " << o.seed << ") for " << a.name()
+            << " on the oracle\n";
+  // `count` programs should run: one the oracle finds ambiguous (equal timer deadlines, an order asyncio
+  // leaves undefined) or the runtime cannot run is replaced by the next index, up to 4 x count in all.
+  int divergences = 0, ran = 0, ambiguous = 0, unsupported = 0, generated = 0;
+  const int budget = static_cast<int>(std::min<long long>(4LL * o.count, INT32_MAX));
+  try {
+    while (ran < o.count && generated < budget && !g_stop_signal) {
+      std::vector<json> programs;
+      const int n = std::min(limits::fuzz_batch, o.count - ran);
+      for (int k = 0; k < n && generated < budget; ++k) programs.push_back(generate_program(o.seed, generated++, can));
+      auto results = oracle_batch(o, programs);
+      for (std::size_t i = 0; i < programs.size() && !g_stop_signal; ++i) {
+        if (!results[i].ok)
+          throw std::runtime_error("generated program " + programs[i]["id"].get<std::string>() +
+                                   " is malformed: " + results[i].error);
+        if (results[i].ambiguous) {
+          ++ambiguous;
+          continue;
+        }
+        auto v = check(a, programs[i], results[i], ro);
+        if (!v.ran) {
+          ++unsupported;
+          continue;
+        }
+        if (++ran % 100 == 0) std::cerr << "coroscope-fuzz: " << ran << "/" << o.count << " ran\n";
+        if (!v.diverges) continue;
+        ++divergences;
+        report_divergence(a, o, ro, programs[i]);
+      }
     }
   } catch (const interrupted&) {
   }
-  if (o.emit) return g_stop_signal ? 128 + g_stop_signal : 0;
-  if (g_stop_signal)
-    std::cerr << "coroscope-fuzz: stopped by signal " << g_stop_signal << " after " << c.compared
-              << " programs compared\n";
-  std::cerr << "coroscope-fuzz: " << c.compared << " programs compared, " << c.skipped
-            << " skipped (equal timer deadlines), " << c.divergences << " divergence(s) on " << a.name() << "\n";
+  if (g_stop_signal) std::cerr << "coroscope-fuzz: stopped by signal " << g_stop_signal << "\n";
+  std::cerr << "coroscope-fuzz: " << ran << " of " << o.count << " requested programs ran on " << a.name() << " ("
+            << generated << " generated: " << ambiguous << " skipped for equal timer deadlines, " << unsupported
+            << " unsupported), " << divergences << " divergence(s)\n";
   if (g_stop_signal) return 128 + g_stop_signal;
-  return c.divergences ? 1 : 0;
+  if (ran == 0) {
+    std::cerr << "coroscope-fuzz: no program ran: " << a.name()
+              << " lacks features every generated program needs (see `coroscope-conform runtimes`); nothing was "
+                 "compared\n";
+    return 1;
+  }
+  if (ran < o.count)
+    std::cerr << "coroscope-fuzz: only " << ran << " of " << o.count << " requested programs ran\n";
+  return divergences ? 1 : 0;
 }
 
 }  // namespace conform

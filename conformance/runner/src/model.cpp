@@ -144,7 +144,9 @@ public:
     if (doc_.contains("coros"))
       for (auto& [name, body] : doc_["coros"].items())
         if (!started.count(name)) steps(body, "coros." + name, false);
-    return features_;
+    std::set<std::string> named;  // in the catalogue's spelling (features.cpp)
+    for (const auto& f : features_) named.insert(feature_name(f));
+    return named;
   }
 
 private:
@@ -729,6 +731,8 @@ bool glob_match(const std::string& pattern, const std::string& text) {
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
 }
+
+const std::map<std::string, std::set<std::string>>& method_table() { return methods(); }
 
 bool has_method(const std::string& kind, const std::string& method) {
   auto it = methods().find(kind);

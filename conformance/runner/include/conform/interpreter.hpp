@@ -219,7 +219,11 @@ private:
   }
   static std::string call_label(const json& s) {
     std::string args;
-    for (const auto& a : s.value("args", json::array())) args += (args.empty() ? "" : ",") + a.dump();
+    for (const auto& a : s.value("args", json::array())) {
+      // Appended piecewise: `"," + a.dump()` trips g++ 12's false -Wrestrict (PR 105329) in users' builds.
+      if (!args.empty()) args += ',';
+      args += a.dump();
+    }
     return s["target"].template get<std::string>() + "." + s["method"].template get<std::string>() + "(" + args + ")";
   }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -42,10 +43,18 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+// Feature names are lowercase snake_case words joined by ':' and '.': "call:bounded_semaphore.acquire",
+// "wait:first_completed", "raise:zero_division_error". feature_word("BoundedSemaphore") ==
+// "bounded_semaphore", feature_word("FIRST_COMPLETED") == "first_completed"; feature_name applies it to
+// every word of a name ("new:LifoQueue" -> "new:lifo_queue"). unsupported_error spells its feature so.
+std::string feature_word(const std::string& word);
+std::string feature_name(const std::string& name);
+
 // The adapter cannot perform a feature the scenario needs: the scenario is "unsupported", not failed.
 class unsupported_error : public std::runtime_error {
 public:
-  explicit unsupported_error(const std::string& feature) : std::runtime_error(feature), feature_(feature) {}
+  explicit unsupported_error(const std::string& feature)
+      : std::runtime_error(feature_name(feature)), feature_(feature_name(feature)) {}
   const std::string& feature() const noexcept { return feature_; }
 
 private:
@@ -89,12 +98,22 @@ scenario parse_scenario(std::string_view text, const std::string& path);
 scenario scenario_from_json(json doc, const std::string& path);
 // Every *.json under dir, sorted by group then id.
 std::vector<scenario> load_scenarios(const std::string& dir);
-// Validates the program and returns the features it needs ("op:gather", "new:Lock", "call:task.uncancel",
-// "raise:KeyboardInterrupt", ...). Throws scenario_error.
+// Validates the program and returns the features it needs ("op:gather", "new:lock", "call:task.uncancel",
+// "raise:keyboard_interrupt", ...; feature_catalogue() lists them all). Throws scenario_error.
 std::set<std::string> features_of(const json& doc, const std::string& where);
 // A coroutine body with every `${name}` of its strings replaced by args (SCENARIOS.md "Steps"); adds the
 // number of JSON values it produces to *produced when given.
 json substitute_args(const json& body, const json& args, std::uint64_t* produced = nullptr);
+
+// ---- features ----------------------------------------------------------------------------------------
+struct feature_info {
+  std::string name;
+  std::string meaning;
+};
+// Every feature a scenario can need, sorted by name, each with one line of meaning.
+const std::vector<feature_info>& feature_catalogue();
+// SCENARIOS.md's method table: kind -> methods.
+const std::map<std::string, std::set<std::string>>& method_table();
 bool glob_match(const std::string& pattern, const std::string& text);
 // The method table of SCENARIOS.md: whether `kind` has `method`, and whether calling it must be awaited.
 bool has_method(const std::string& kind, const std::string& method);
