@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     CoroutineCall call;
     call.callee_usr = usr(static_cast<int>(rng() % n));
     call.finding.rule = "transitive-blocking-call";
-    call.finding.where = site(i);
+    call.finding.where = site(i).where;
     call.finding.where.column = 7;
     call.finding.function = "coro_" + std::to_string(i);
     tus[static_cast<std::size_t>(i) % tus.size()].calls.push_back(std::move(call));
