@@ -14,7 +14,10 @@
 #include <llvm/Support/Path.h>
 #include <llvm/Support/Process.h>
 
+#include <coroscope/support/files.hpp>
+
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <iostream>
@@ -242,6 +245,18 @@ int main(int argc, const char** argv) {
                                          [](const Finding& f) { return f.rule == kTransitiveBlockingCallInfo.id; }),
                           result.findings.end());
 
+  // Outputs never replace an input: a source file, the config or the baseline named on the command line.
+  std::vector<std::filesystem::path> inputs(files.begin(), files.end());
+  for (const std::string* named : {&configPath.getValue(), &baseline.getValue()})
+    if (!named->empty()) inputs.emplace_back(*named);
+  try {
+    for (const std::string* out : {&output.getValue(), &writeBaselinePath.getValue()})
+      coroscope::support::refuse_output_over_inputs(*out, inputs);
+  } catch (const coroscope::support::io_error& e) {
+    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
+    return 2;
+  }
+
   if (!writeBaselinePath.empty()) {
     if (auto error = writeBaseline(writeBaselinePath, result.findings, rootDir); !error.empty()) {
       std::cerr << "coroscope-lint: error: " << error << '\n';
@@ -258,15 +273,9 @@ int main(int argc, const char** argv) {
     }
   }
 
-  std::ofstream file;
-  if (!output.empty()) {
-    file.open(output);
-    if (!file) {
-      std::cerr << "coroscope-lint: error: cannot write " << output << '\n';
-      return 2;
-    }
-  }
-  std::ostream& os = output.empty() ? std::cout : file;
+  // Rendered whole, then written with every write checked (temp file + rename for -o): a full disk is an
+  // error, never a truncated report with exit 0.
+  std::ostringstream os;
   switch (format) {
     case Format::Text:
       writeText(os, result.findings, rootDir);
@@ -278,7 +287,15 @@ int main(int argc, const char** argv) {
       writeSarif(os, result.findings, rootDir, &summary, sharded ? &result.summaries : nullptr);
       break;
   }
-  os.flush();
+  try {
+    if (output.empty())
+      coroscope::support::write_stdout(os.str());
+    else
+      coroscope::support::write_file(output.getValue(), os.str());
+  } catch (const coroscope::support::io_error& e) {
+    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
+    return 2;
+  }
   if (!result.failed.empty()) return 2;
   return result.findings.empty() ? 0 : 1;
 }
