@@ -1,16 +1,22 @@
 #include "Driver.h"
 
+#include "Output.h"
+
+#include <nlohmann/json.hpp>
+
 #include <clang/AST/ASTConsumer.h>
 #include <clang/AST/ASTContext.h>
 #include <clang/Basic/Diagnostic.h>
 #include <clang/Basic/Version.h>
 #include <clang/Frontend/CompilerInstance.h>
 #include <clang/Frontend/FrontendAction.h>
+#include <clang/Frontend/FrontendActions.h>
 #include <clang/Frontend/TextDiagnosticPrinter.h>
 #include <clang/Tooling/ArgumentsAdjusters.h>
 #include <clang/Tooling/CompilationDatabase.h>
 #include <clang/Tooling/Tooling.h>
 
+#include <llvm/ADT/StringExtras.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Path.h>
@@ -115,6 +121,89 @@ tooling::ArgumentsAdjuster lintAdjuster(const std::string& resourceDir) {
   };
 }
 
+// Preprocesses only, then hashes what it read: the command line, every file entered (path and content).
+class HashAction : public PreprocessOnlyAction {
+ public:
+  explicit HashAction(std::string& out) : out_(out) {}
+  void EndSourceFileAction() override {
+    SourceManager& sm = getCompilerInstance().getSourceManager();
+    std::vector<std::pair<std::string, llvm::StringRef>> files;
+    for (auto it = sm.fileinfo_begin(); it != sm.fileinfo_end(); ++it)
+      if (auto buffer = sm.getMemoryBufferForFileOrNone(it->first))
+        files.emplace_back(it->first.getName().str(), buffer->getBuffer());
+    std::sort(files.begin(), files.end());
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    auto mix = [&](llvm::StringRef text) {
+      for (unsigned char c : text) {
+        h ^= c;
+        h *= 0x100000001b3ULL;
+      }
+      h ^= 0xff;
+      h *= 0x100000001b3ULL;
+    };
+    for (const auto& arg : getCompilerInstance().getInvocation().getCC1CommandLine()) mix(arg);
+    for (const auto& [name, content] : files) {
+      mix(name);
+      mix(content);
+    }
+    out_ = llvm::utohexstr(h, true, 16);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class HashActionFactory : public tooling::FrontendActionFactory {
+ public:
+  explicit HashActionFactory(std::string& out) : out_(out) {}
+  std::unique_ptr<FrontendAction> create() override { return std::make_unique<HashAction>(out_); }
+
+ private:
+  std::string& out_;
+};
+
+// The cache key of one TU: its preprocessing's inputs, the config and rule switches, the linter's version.
+std::string cacheKey(const std::string& inputs, const Config& config, const RuleSwitches& rules) {
+  std::string text = std::string(COROSCOPE_LINT_VERSION) + '\n' + inputs + '\n' + config.path + '\n';
+  if (!config.path.empty())
+    if (auto buffer = llvm::MemoryBuffer::getFile(config.path)) text += (*buffer)->getBuffer().str();
+  for (const auto& [rule, on] : rules.overrides) text += rule + (on ? "+" : "-");
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return inputs + "-" + llvm::utohexstr(h, true, 16);
+}
+
+nlohmann::json cacheEntry(const TUResult& result, const AnalysisStats& stats) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const auto& f : result.findings) findings.push_back(toJson(f, ""));
+  return {{"findings", std::move(findings)},
+          {"summary", toJson(result.summary, "")},
+          {"stats", {{"functions", stats.functions}, {"coroutines", stats.coroutines}, {"suppressed", stats.suppressed}}}};
+}
+
+// A cached map step, or nothing when absent or unreadable (then the TU is analysed again).
+bool readCacheEntry(const std::string& path, TUResult& result, AnalysisStats& stats) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) return false;
+  try {
+    const auto j = nlohmann::json::parse((*buffer)->getBuffer().str());
+    TUResult r;
+    for (const auto& f : j.at("findings")) r.findings.push_back(findingFromJson(f));
+    r.summary = summaryFromJson(j.at("summary"));
+    const auto& s = j.at("stats");
+    stats.functions = s.at("functions").get<unsigned>();
+    stats.coroutines = s.at("coroutines").get<unsigned>();
+    stats.suppressed = s.at("suppressed").get<unsigned>();
+    result = std::move(r);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 struct Job {
   std::string file;
   std::shared_ptr<const Config> config;
@@ -189,9 +278,31 @@ DriverResult runAnalysis(const tooling::CompilationDatabase& db, const std::vect
       tool.appendArgumentsAdjuster(lintAdjuster(options.resource_dir));
       tool.setDiagnosticConsumer(&collector);
       tool.setPrintErrorMessage(false);
+      std::string cacheFile;
+      if (!options.cache_dir.empty()) {
+        std::string inputs;
+        HashActionFactory hash(inputs);
+        if (tool.run(&hash) == 0 && collector.errors == 0 && !inputs.empty()) {
+          llvm::SmallString<256> path(options.cache_dir);
+          llvm::sys::path::append(path, cacheKey(inputs, *jobs[i].config, options.rules) + ".json");
+          cacheFile = path.str().str();
+          if (readCacheEntry(cacheFile, outputs[i].result, outputs[i].stats)) {
+            outputs[i].analysed = true;
+            continue;
+          }
+        }
+      }
       LintActionFactory factory(*jobs[i].config, options.rules, outputs[i]);
       const int rc = tool.run(&factory);
       errorStream.flush();
+      if (!cacheFile.empty() && rc == 0 && collector.errors == 0 && outputs[i].analysed) {
+        try {
+          writeOutput(cacheFile, cacheEntry(outputs[i].result, outputs[i].stats).dump() + "\n");
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> lock(io);
+          std::cerr << "coroscope-lint: warning: cache not written: " << e.what() << '\n';
+        }
+      }
       if (rc != 0 || collector.errors != 0 || !outputs[i].analysed) {
         failed[i] = 1;
         std::lock_guard<std::mutex> lock(io);

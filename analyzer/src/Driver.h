@@ -19,6 +19,9 @@ struct DriverOptions {
   bool progress = false;          // "[n/N] file" on stderr
   std::string resource_dir;       // Clang's builtin headers
   RuleSwitches rules;
+  // Map-step outputs cached by the hash of everything the TU's preprocessing reads (the command line, the
+  // config, and the content of every file it includes): a re-run over an unchanged tree skips parsing.
+  std::string cache_dir;
 };
 
 struct DriverResult {

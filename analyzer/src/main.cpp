@@ -69,6 +69,11 @@ cl::opt<std::string> shard("shard",
                                     "that 'coroscope-lint merge' needs; transitive-blocking-call is reported "
                                     "by the merge"),
                            cl::value_desc("K/N"), cl::cat(category));
+cl::opt<std::string> cacheDir("cache-dir",
+                              cl::desc("Cache each file's analysis here, keyed by a hash of everything its "
+                                       "preprocessing reads (command line, config, included files' content): "
+                                       "an unchanged file is not parsed again. Created when missing"),
+                              cl::value_desc("dir"), cl::cat(category));
 cl::opt<bool> listRules("list-rules", cl::desc("Print the rules and blocking categories, then exit"),
                         cl::cat(category));
 
@@ -211,6 +216,13 @@ int main(int argc, const char** argv) {
   options.progress = llvm::sys::Process::StandardErrIsDisplayed();
   options.resource_dir = resourceDir.empty() ? defaultResourceDir(argv[0]) : resourceDir.getValue();
   options.rules = switches;
+  if (!cacheDir.empty()) {
+    if (auto ec = llvm::sys::fs::create_directories(cacheDir.getValue())) {
+      std::cerr << "coroscope-lint: error: --cache-dir " << cacheDir << ": " << ec.message() << '\n';
+      return 2;
+    }
+    options.cache_dir = cacheDir.getValue();
+  }
   if (!resourceDir.empty() && !llvm::sys::fs::is_directory(resourceDir)) {
     std::cerr << "coroscope-lint: error: --resource-dir: no such directory: " << resourceDir << '\n';
     return 2;

@@ -232,7 +232,7 @@ def case_help_documents_every_flag():
     check(p.returncode == 0, "exit %d" % p.returncode)
     for flag in ["-p", "-j", "--format", "--config", "--baseline", "--write-baseline", "--enable", "--disable",
                  "--resource-dir", "--root", "-o", "--list-rules", "--extra-arg", "--extra-arg-before",
-                 "--version", "--shard"]:
+                 "--version", "--shard", "--cache-dir"]:
         check(re.search(r"(^|\s)%s[\s=<]" % re.escape(flag), p.stdout, re.M), "--help lacks %s" % flag)
     check("Exit status" in p.stdout, "exit codes documented")
     p = run("merge", "--help")
@@ -272,6 +272,41 @@ def case_output_file_and_root():
         uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
                 for r in json.load(open(out))["runs"][0]["results"]}
         check(uris == {"sleep_poll.cpp"}, "uris relative to --root: %s" % uris)
+    finally:
+        shutil.rmtree(d)
+
+
+def case_cache_dir():
+    """A cached map step is reused (observable: an edited cache entry shows through) until anything the
+    TU's preprocessing reads changes (a header's content)."""
+    d = tempfile.mkdtemp()
+    try:
+        cache = os.path.join(d, "cache")
+        src = os.path.join(d, "t.cpp")
+        header = os.path.join(d, "helper.hpp")
+        with open(header, "w") as f:
+            f.write("#include <unistd.h>\ninline void helper() { usleep(1); }\n")
+        with open(src, "w") as f:
+            f.write('#include "%s"\n#include "helper.hpp"\n'
+                    "corpus::Task<> f() { co_await corpus::tick(); helper(); }\n" % corpus("coro.hpp"))
+        args = ["--format=json", "--cache-dir", cache, src, "--", "-std=c++20", "-I" + CORPUS]
+        first = run(*args)
+        check(first.returncode == 1, "first run: exit %d %s" % (first.returncode, first.stderr))
+        entries = os.listdir(cache)
+        check(len(entries) == 1 and entries[0].endswith(".json"), "one cache entry: %s" % entries)
+        check(json.loads(run(*args).stdout) == json.loads(first.stdout), "second run equals the first")
+        entry = os.path.join(cache, entries[0])
+        with open(entry) as f:
+            text = f.read()
+        with open(entry, "w") as f:
+            f.write(text.replace('"name":"helper"', '"name":"cached_helper"'))
+        msg = json.loads(run(*args).stdout)["findings"][0]["message"]
+        check("cached_helper" in msg, "the cache entry was not used: %s" % msg)
+        with open(header, "w") as f:
+            f.write("#include <unistd.h>\ninline void helper() { usleep(2); }\n")
+        msg = json.loads(run(*args).stdout)["findings"][0]["message"]
+        check("cached_helper" not in msg and "'helper'" in msg, "a changed header must miss the cache: %s" % msg)
+        check(len(os.listdir(cache)) == 2, "a second entry: %s" % os.listdir(cache))
     finally:
         shutil.rmtree(d)
 
