@@ -58,10 +58,10 @@ options:
                          fail, unsupported, note, crash, timeout; an ID not in FILE must pass);
                          exit 0 if all match (known failures of a third-party runtime), 1 otherwise
   --write-expect FILE    write the statuses of this run (one runtime) in --expect's format
-  --time-limit MS        wall-clock limit of one scenario (default 10000); past it the scenario is killed
-                         and reported "timeout"
-  --memory-limit MB      address-space limit of one scenario in MiB (default 2048, 0: none; not applied
-                         under ASan/TSan); an allocation failing under it reports "crash"
+  --time-limit MS        wall-clock limit of one scenario (default 10000, at most 86400000); past it the
+                         scenario is killed and reported "timeout"
+  --memory-limit MB      address-space limit of one scenario in MiB (default 2048, 0: none, at most 2^24;
+                         not applied under ASan/TSan); an allocation failing under it reports "crash"
   --no-isolation         run the scenarios in this process, not in forked worker processes (for a
                          debugger; a crash or hang then ends the run)
   --seed S, --count N    fuzz: the generator's seed (0 to 2^64-1) and the number of programs that must run
@@ -171,12 +171,8 @@ options parse(int argc, char** argv, const main_defaults& defaults) {
     else if (a == "--scenarios") o.scenarios = value();
     else if (a == "--time-scale") o.run.time_scale = number(a, value());
     else if (a == "--time-limit") o.run.time_limit_ms = number(a, value());
-    else if (a == "--memory-limit") {
-      double mb = number(a, value());
-      if (mb < 0 || mb != static_cast<double>(static_cast<std::size_t>(mb)))
-        throw usage_error("--memory-limit expects a whole number of MiB (0: none)");
-      o.run.memory_limit_mb = static_cast<std::size_t>(mb);
-    } else if (a == "--no-isolation") o.run.isolate = false;
+    else if (a == "--memory-limit") o.run.memory_limit_mb = whole(a, value(), 0, limits::max_memory_limit_mb);
+    else if (a == "--no-isolation") o.run.isolate = false;
     else if (a == "--expect") o.expect = value();
     else if (a == "--write-expect") o.write_expect = value();
     else if (a == "--seed") o.fuzz.seed = whole(a, value(), 0, UINT64_MAX);
@@ -192,7 +188,9 @@ options parse(int argc, char** argv, const main_defaults& defaults) {
   if (!(o.run.time_scale > 0 && o.run.time_scale <= limits::max_time_scale))
     throw usage_error("--time-scale must be greater than 0 and at most " +
                       std::to_string(static_cast<int>(limits::max_time_scale)) + " (limits::max_time_scale)");
-  if (o.run.time_limit_ms <= 0) throw usage_error("--time-limit must be positive");
+  if (!(o.run.time_limit_ms > 0 && o.run.time_limit_ms <= limits::max_time_limit_ms))
+    throw usage_error("--time-limit must be greater than 0 and at most " +
+                      std::to_string(static_cast<long long>(limits::max_time_limit_ms)) + " ms (limits::max_time_limit_ms)");
   if (o.scenarios.empty() && !data.empty()) o.scenarios = data + "/scenarios";
   return o;
 }

@@ -41,6 +41,10 @@ inline constexpr std::size_t trace_budget_bytes = std::size_t{64} << 20;
 // Command line (exit 2) --------------------------------------------------------------------------------
 // --time-scale: wall-clock ms per scenario ms, finite and in (0, max_time_scale].
 inline constexpr double max_time_scale = 1000;
+// --time-limit: ms of wall-clock time per scenario, in (0, 24 hours] (a larger one overflows the deadline).
+inline constexpr double max_time_limit_ms = 86'400'000;
+// --memory-limit: MiB of address space per scenario (0: none), at most 16 TiB.
+inline constexpr std::uint64_t max_memory_limit_mb = std::uint64_t{1} << 24;
 // fuzz --count: programs are generated and checked in batches of this many (memory does not grow with
 // --count).
 inline constexpr int fuzz_batch = 100;
