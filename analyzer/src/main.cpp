@@ -173,16 +173,7 @@ int main(int argc, const char** argv) {
   llvm::sys::fs::current_path(cwd);
   const std::string rootDir = canonical(root.empty() ? cwd.str().str() : root.getValue());
 
-  ConfigResolver configs(configPath);
-  if (!configPath.empty()) {
-    if (auto cfg = configs.forFile(files.front()); std::holds_alternative<std::string>(cfg)) {
-      std::cerr << std::get<std::string>(cfg) << '\n';
-      return 2;
-    }
-  }
-  DriverResult result = runAnalysis(compilations, files, configs, options);
-
-  // Outputs never replace an input: a source file, the config or the baseline named on the command line.
+  // Outputs never replace an input (a source file, the config, the baseline): refused before the analysis.
   std::vector<std::filesystem::path> inputs(files.begin(), files.end());
   for (const std::string* named : {&configPath.getValue(), &baseline.getValue()})
     if (!named->empty()) inputs.emplace_back(*named);
@@ -193,6 +184,15 @@ int main(int argc, const char** argv) {
     std::cerr << "coroscope-lint: error: " << e.what() << '\n';
     return 2;
   }
+
+  ConfigResolver configs(configPath);
+  if (!configPath.empty()) {
+    if (auto cfg = configs.forFile(files.front()); std::holds_alternative<std::string>(cfg)) {
+      std::cerr << std::get<std::string>(cfg) << '\n';
+      return 2;
+    }
+  }
+  DriverResult result = runAnalysis(compilations, files, configs, options);
 
   if (!writeBaselinePath.empty()) {
     if (auto error = writeBaseline(writeBaselinePath, result.findings, rootDir); !error.empty()) {
