@@ -247,6 +247,20 @@ constexpr HopSpec kHops[] = {
     {"async_simple::coro::dispatch", HopKind::ByExecutor, 0},
 };
 
+constexpr std::string_view kSpawns[] = {
+    "coroscope::event_loop::create_task",
+    "coroscope::task_group::create_task",
+    "coroscope::create_task",
+    "asio::co_spawn",
+    "boost::asio::co_spawn",
+    "cppcoro::async_scope::spawn",
+    "coro::io_scheduler::spawn",
+    "coro::task_container::start",
+    "async_simple::coro::Lazy::start",
+    "async_simple::coro::RescheduleLazy::start",
+    "stdexec::start_detached",
+};
+
 constexpr ExecutorSpec kExecutors[] = {
     {"concurrencpp::thread_pool_executor", true},
     {"concurrencpp::thread_executor", true},
@@ -269,6 +283,7 @@ constexpr ExecutorSpec kExecutors[] = {
 
 std::vector<BlockingSpec> builtinBlockingSpecs() { return {std::begin(kSpecs), std::end(kSpecs)}; }
 std::vector<HopSpec> builtinHops() { return {std::begin(kHops), std::end(kHops)}; }
+std::vector<std::string_view> builtinSpawns() { return {std::begin(kSpawns), std::end(kSpawns)}; }
 std::vector<ExecutorSpec> builtinExecutors() { return {std::begin(kExecutors), std::end(kExecutors)}; }
 
 std::vector<std::string_view> builtinCategories() {

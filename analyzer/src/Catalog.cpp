@@ -324,6 +324,13 @@ std::optional<bool> Catalog::hop(const CoawaitExpr& await, ASTContext&) const {
   return std::nullopt;
 }
 
+bool Catalog::isSpawn(const CallExpr& call) const {
+  static const std::vector<std::string_view> spawns = builtinSpawns();
+  for (const auto& key : keysFor(call))
+    if (std::find(spawns.begin(), spawns.end(), key) != spawns.end()) return true;
+  return false;
+}
+
 bool Catalog::isLockGuard(const CXXRecordDecl& guard) const {
   auto it = entries_.find(className(guard) + "::" + recordName(guard));
   if (it == entries_.end()) return false;

@@ -12,6 +12,7 @@
 
 namespace clang {
 class ASTContext;
+class CallExpr;
 class CoawaitExpr;
 class CXXRecordDecl;
 class Expr;
@@ -87,6 +88,8 @@ inline constexpr std::string_view kSpinLoop = "(spin loop)";
 
 std::vector<BlockingSpec> builtinBlockingSpecs();
 std::vector<HopSpec> builtinHops();
+// Functions that start a task running on its own (create_task, co_spawn, ...): matched like BlockingSpec names.
+std::vector<std::string_view> builtinSpawns();
 std::vector<ExecutorSpec> builtinExecutors();
 std::vector<std::string_view> builtinCategories();
 bool categoryEnabledByDefault(std::string_view category);
@@ -114,6 +117,9 @@ class Catalog {
   // Where `co_await <operand>` moves the coroutine: true off the loop, false back onto it, nullopt when it
   // is not a hop the catalog knows.
   std::optional<bool> hop(const clang::CoawaitExpr& await, clang::ASTContext& ctx) const;
+
+  // `call` hands a task to the runtime to run on its own (a catalogue spawn function).
+  bool isSpawn(const clang::CallExpr& call) const;
 
   // A lock guard class of the catalog (its constructor is a `lock` entry exempted by lock tags).
   bool isLockGuard(const clang::CXXRecordDecl& guard) const;

@@ -3,6 +3,8 @@
 #include "RuleRegistry.h"
 #include "Summary.h"
 
+#include <coroscope/support/files.hpp>
+
 #include <llvm/Support/Path.h>
 #include <nlohmann/json.hpp>
 
@@ -81,7 +83,7 @@ void writeText(std::ostream& os, const std::vector<Finding>& findings, const std
 }
 
 void writeJson(std::ostream& os, const std::vector<Finding>& findings, const ReportSummary& summary,
-               const std::string& root) {
+               const std::string& root, const std::vector<TUSummary>* summaries) {
   json list = json::array();
   std::map<std::string, unsigned> byRule;
   for (const auto& info : ruleInfos()) byRule[std::string(info.id)] = 0;
@@ -100,10 +102,23 @@ void writeJson(std::ostream& os, const std::vector<Finding>& findings, const Rep
                 {"failed_files", std::move(failed)},
                 {"suppressed", summary.suppressed},
                 {"baselined", summary.baselined}}}};
+  if (summaries != nullptr) {
+    json all = json::array();
+    for (const auto& tu : *summaries) all.push_back(toJson(tu, root));
+    out["summaries"] = std::move(all);
+  }
   os << out.dump(2) << '\n';
 }
 
-void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const std::string& root) {
+void writeOutput(const std::string& path, std::string_view content) {
+  if (path.empty() || path == "-")
+    coroscope::support::write_stdout(content);
+  else
+    coroscope::support::write_file(path, content);
+}
+
+void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const std::string& root,
+                const ReportSummary* summary, const std::vector<TUSummary>* summaries) {
   json rules = json::array();
   std::map<std::string, unsigned> index;
   for (const auto& info : ruleInfos()) {
@@ -150,6 +165,7 @@ void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const st
     }
     if (!related.empty()) result["relatedLocations"] = std::move(related);
     if (!fixes.empty()) result["fixes"] = std::move(fixes);
+    result["properties"] = {{"coroscopeLint", toJson(f, root)}};
     results.push_back(std::move(result));
   }
   json sarif = {
@@ -162,6 +178,18 @@ void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const st
              {"rules", std::move(rules)}}}}},
          {"columnKind", "unicodeCodePoints"},
          {"results", std::move(results)}}}}};
+  if (summaries != nullptr && summary != nullptr) {
+    json failed = json::array();
+    for (const auto& file : summary->failed) failed.push_back(displayPath(file, root));
+    json all = json::array();
+    for (const auto& tu : *summaries) all.push_back(toJson(tu, root));
+    sarif["runs"][0]["properties"] = {
+        {"coroscopeLint",
+         {{"summary",
+           {{"files", summary->files}, {"failed_files", std::move(failed)}, {"suppressed", summary->suppressed},
+            {"baselined", summary->baselined}}},
+          {"summaries", std::move(all)}}}};
+  }
   os << sarif.dump(2) << '\n';
 }
 

@@ -51,7 +51,7 @@ def case_baseline_numbers_and_types():
         with open(base, "w") as f:  # found by the lint_baseline fuzzer's sibling: used to escape uncaught
             f.write('{"version":1,"findings":[%s]}' % (entry % "1e400"))
         expect_error(run("--baseline", base, corpus("sleep_poll.cpp"), *CXXFLAGS),
-                     re.escape(base) + r": a number is out of range: number overflow parsing '1e400'")
+                     re.escape(base) + r": number overflow parsing '1e400'")
         with open(base, "w") as f:
             f.write('{"version":1,"findings":' + "[" * 100000 + "]" * 100000 + "}")
         expect_error(run("--baseline", base, corpus("sleep_poll.cpp"), *CXXFLAGS),

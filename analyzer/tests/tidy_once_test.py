@@ -21,8 +21,8 @@ def main(tidy, plugin, corpus):
     for path, rules in analysed:
         per_file[os.path.realpath(path)] = per_file.get(os.path.realpath(path), 0) + 1
         if set(rules.split()) != {"blocking-call", "transitive-blocking-call", "lock-held-across-await",
-                                  "discarded-task", "blocking-lock"}:
-            problems.append("analysis of %s ran for %s, expected all five rules" % (path, rules))
+                                  "discarded-task", "blocking-lock", "dangling-task-reference"}:
+            problems.append("analysis of %s ran for %s, expected all six rules" % (path, rules))
     for f in files:
         if per_file.get(os.path.realpath(f), 0) != 1:
             problems.append("%s analysed %d times, expected once" % (f, per_file.get(os.path.realpath(f), 0)))

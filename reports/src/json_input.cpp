@@ -41,25 +41,10 @@ std::string replace_non_finite(std::string_view in) {
   return out;
 }
 
-// nlohmann's message without its "[json.exception.out_of_range.406] " prefix, and at most 200 bytes (it
-// quotes the number, which may be a megabyte of digits).
-std::string library_reason(const nlohmann::json::exception& e) {
-  const std::string what = e.what();
-  const auto end = what.find("] ");
-  const std::string reason = end == std::string::npos ? what : what.substr(end + 2);
-  return reason.size() > 200 ? reason.substr(0, 200) + "..." : reason;
-}
-
 }  // namespace
 
 nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
-  try {
-    return support::parse_json(replace_non_finite(text), file, {limits::max_input_bytes, limits::max_json_depth});
-  } catch (const nlohmann::json::out_of_range& e) {
-    // A number literal beyond a double (1e400) is nlohmann's out_of_range, not a parse_error; support's
-    // parse_json lets it through (found by the report_sarif fuzzer), so it is named here.
-    throw input_error(file, "", library_reason(e));
-  }
+  return support::parse_json(replace_non_finite(text), file, {limits::max_input_bytes, limits::max_json_depth});
 }
 
 nlohmann::json load_json_file(const std::string& file) {

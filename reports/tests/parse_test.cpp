@@ -168,12 +168,20 @@ TEST(ConformanceParse, ReadsEveryRunOfCoroscopeConformOutput) {
 
 TEST(ConformanceParse, NamesTheRunOfABadScenario) {
   EXPECT_EQ(error_of([] { parse_conformance_text(R"({"schema":1,"runs":[{"runtime":"x","scenarios":[{"id":"A","status":"passed"}]}]})", "c.json"); }),
-            "c.json: runs[0].scenarios[0].status: 'passed' is not one of pass, fail, unsupported, note");
+            "c.json: runs[0].scenarios[0].status: 'passed' is not one of pass, fail, unsupported, note, crash, timeout");
 }
 
 TEST(ConformanceParse, RejectsAnUnknownStatusNamingTheScenario) {
   EXPECT_EQ(error_of([] { parse_conformance_text(R"({"scenarios":[{"id":"T-1","status":"pass"},{"id":"T-2","status":"ok"}]})", "c.json"); }),
-            "c.json: scenarios[1].status: 'ok' is not one of pass, fail, unsupported, note");
+            "c.json: scenarios[1].status: 'ok' is not one of pass, fail, unsupported, note, crash, timeout");
+}
+
+TEST(ConformanceParse, CountsCrashesAndTimeoutsAsFailures) {
+  auto runs = parse_conformance_text(
+      R"({"scenarios":[{"id":"T-1","status":"crash"},{"id":"T-2","status":"timeout"},{"id":"T-3","status":"pass"}],"summary":{"crash":1,"timeout":1}})",
+      "c.json");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].failures(), 2);
 }
 
 TEST(ConformanceParse, RejectsASummaryThatDisagreesWithTheScenarios) {

@@ -31,7 +31,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 // What a run produced, in the form the child sends to the runner: {"actual": [...]}, {"unsupported":
-// feature}, {"scenario_error": what} or {"crash": reason}.
+// feature}, {"scenario_error": what}, {"budget": what} or {"crash": reason}.
 json attempt(adapter& a, const scenario& s, const run_options& o) {
   try {
     json trace = json::array();
@@ -41,6 +41,8 @@ json attempt(adapter& a, const scenario& s, const run_options& o) {
     return {{"unsupported", e.feature()}};
   } catch (const scenario_error& e) {
     return {{"scenario_error", e.what()}};
+  } catch (const budget_error& e) {
+    return {{"budget", e.what()}};
   } catch (const std::bad_alloc&) {
     return {{"crash", o.memory_limit_mb ? "out of memory (std::bad_alloc) under the memory limit of " +
                                               std::to_string(o.memory_limit_mb) + " MiB"
@@ -252,6 +254,10 @@ scenario_result scenario_runner::run(std::size_t index) {
     r.status = "unsupported";
     r.missing.push_back(got["unsupported"]);
     r.message = "needs " + got["unsupported"].get<std::string>();
+  } else if (got.contains("budget")) {
+    // The run-time budget of limits.hpp: the runtime ran more than the program asks for. Never a note.
+    r.status = "fail";
+    r.message = got["budget"].get<std::string>();
   } else if (got.contains("scenario_error")) {
     // A malformed step is the scenario's fault, not the runtime's: the run stops with exit 2.
     throw std::runtime_error(got["scenario_error"].get<std::string>());

@@ -1,13 +1,17 @@
 #pragma once
 // The runtime-agnostic half of the conformance kit: scenarios, traces, exception kinds, comparison.
 // SCENARIOS.md is the normative description of the file format; this header is its C++ reading.
+#include <conform/limits.hpp>
+
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace conform {
@@ -24,11 +28,19 @@ struct event {
 json to_json(const event& e);
 std::vector<event> trace_from_json(const json& j, const std::string& where);
 
-// A scenario file could not be used: names the file and the field (exit code 2).
+// A scenario file could not be used: names the file and the field (exit code 2). An empty field is an
+// error of the whole file (its size, its JSON syntax).
 class scenario_error : public std::runtime_error {
 public:
   scenario_error(const std::string& where, const std::string& field, const std::string& message)
-      : std::runtime_error(where + ": field " + field + ": " + message) {}
+      : std::runtime_error(where + ": " + (field.empty() ? std::string() : "field " + field + ": ") + message) {}
+};
+
+// A run exceeded the run-time budget of limits.hpp: the scenario fails on that runtime (exit 1), with this
+// message. The interpreter throws it; an `except` clause never catches it.
+class budget_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
 };
 
 // Feature names are lowercase snake_case words joined by ':' and '.': "call:bounded_semaphore.acquire",
@@ -77,13 +89,21 @@ struct scenario {
   bool informative() const { return authority == "observed" || version_specific(); }
 };
 
-// Loads and validates one file (exit-2 errors name the file and the field).
+// Loads and validates one file (exit-2 errors name the file and the field), within limits.hpp.
 scenario load_scenario(const std::string& path);
+// The same from the file's text (`path` names it in errors and must end in GROUP/ID.json): the entry
+// point of the loader's fuzz target.
+scenario parse_scenario(std::string_view text, const std::string& path);
+// The same from a parsed document (the loader's checks after parsing).
+scenario scenario_from_json(json doc, const std::string& path);
 // Every *.json under dir, sorted by group then id.
 std::vector<scenario> load_scenarios(const std::string& dir);
 // Validates the program and returns the features it needs ("op:gather", "new:lock", "call:task.uncancel",
 // "raise:keyboard_interrupt", ...; feature_catalogue() lists them all). Throws scenario_error.
 std::set<std::string> features_of(const json& doc, const std::string& where);
+// A coroutine body with every `${name}` of its strings replaced by args (SCENARIOS.md "Steps"); adds the
+// number of JSON values it produces to *produced when given.
+json substitute_args(const json& body, const json& args, std::uint64_t* produced = nullptr);
 
 // ---- features ----------------------------------------------------------------------------------------
 struct feature_info {
