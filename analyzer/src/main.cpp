@@ -232,6 +232,18 @@ int main(int argc, const char** argv) {
   llvm::sys::fs::current_path(cwd);
   const std::string rootDir = canonical(root.empty() ? cwd.str().str() : root.getValue());
 
+  // Outputs never replace an input (a source file, the config, the baseline): refused before the analysis.
+  std::vector<std::filesystem::path> inputs(files.begin(), files.end());
+  for (const std::string* named : {&configPath.getValue(), &baseline.getValue()})
+    if (!named->empty()) inputs.emplace_back(*named);
+  try {
+    for (const std::string* out : {&output.getValue(), &writeBaselinePath.getValue()})
+      coroscope::support::refuse_output_over_inputs(*out, inputs);
+  } catch (const coroscope::support::io_error& e) {
+    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
+    return 2;
+  }
+
   ConfigResolver configs(configPath);
   if (!configPath.empty() && !files.empty()) {
     if (auto cfg = configs.forFile(files.front()); std::holds_alternative<std::string>(cfg)) {
@@ -244,18 +256,6 @@ int main(int argc, const char** argv) {
     result.findings.erase(std::remove_if(result.findings.begin(), result.findings.end(),
                                          [](const Finding& f) { return f.rule == kTransitiveBlockingCallInfo.id; }),
                           result.findings.end());
-
-  // Outputs never replace an input: a source file, the config or the baseline named on the command line.
-  std::vector<std::filesystem::path> inputs(files.begin(), files.end());
-  for (const std::string* named : {&configPath.getValue(), &baseline.getValue()})
-    if (!named->empty()) inputs.emplace_back(*named);
-  try {
-    for (const std::string* out : {&output.getValue(), &writeBaselinePath.getValue()})
-      coroscope::support::refuse_output_over_inputs(*out, inputs);
-  } catch (const coroscope::support::io_error& e) {
-    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
-    return 2;
-  }
 
   if (!writeBaselinePath.empty()) {
     if (auto error = writeBaseline(writeBaselinePath, result.findings, rootDir); !error.empty()) {
