@@ -4,6 +4,7 @@
 
 #include "Config.h"
 #include "Finding.h"
+#include "Summary.h"
 
 #include <vector>
 
@@ -19,7 +20,13 @@ struct AnalysisStats {
   unsigned suppressed = 0;
 };
 
-std::vector<Finding> analyzeTranslationUnit(clang::ASTContext& ast, const Config& config,
-                                            const RuleSwitches& cli, AnalysisStats& stats);
+// The map step for one TU: the findings of every rule but transitive-blocking-call, and the TU's summary
+// (empty when that rule is off) from which solveTransitive() makes its findings.
+struct TUResult {
+  std::vector<Finding> findings;
+  TUSummary summary;
+};
+TUResult analyzeTranslationUnit(clang::ASTContext& ast, const Config& config, const RuleSwitches& cli,
+                                AnalysisStats& stats);
 
 }  // namespace coroscope::lint

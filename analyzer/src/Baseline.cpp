@@ -1,10 +1,12 @@
 #include "Baseline.h"
 
+#include "InputLimits.h"
 #include "Output.h"
+
+#include <coroscope/support/files.hpp>
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <map>
 #include <tuple>
 
@@ -12,16 +14,14 @@ namespace coroscope::lint {
 
 namespace {
 
-using Key = std::tuple<std::string, std::string, std::string, std::string>;
-
-Key keyOf(const Finding& f, const std::string& root) {
+BaselineKey keyOf(const Finding& f, const std::string& root) {
   return {f.rule, displayPath(f.where.file, root), f.function, f.callee};
 }
 
 }  // namespace
 
 std::string writeBaseline(const std::string& path, const std::vector<Finding>& findings, const std::string& root) {
-  std::map<Key, unsigned> counts;
+  std::map<BaselineKey, unsigned> counts;
   for (const auto& f : findings) ++counts[keyOf(f, root)];
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& [key, count] : counts)
@@ -30,26 +30,25 @@ std::string writeBaseline(const std::string& path, const std::vector<Finding>& f
                        {"function", std::get<2>(key)},
                        {"callee", std::get<3>(key)},
                        {"count", count}});
-  std::ofstream out(path);
-  if (!out) return "cannot write baseline '" + path + "'";
-  out << nlohmann::json{{"version", 1}, {"tool", "coroscope-lint"}, {"findings", entries}}.dump(2) << '\n';
-  return out ? "" : "cannot write baseline '" + path + "'";
+  try {
+    support::write_file(path, nlohmann::json{{"version", 1}, {"tool", "coroscope-lint"}, {"findings", entries}}.dump(2) + "\n");
+  } catch (const support::io_error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 std::string applyBaseline(const std::string& path, std::vector<Finding>& findings, const std::string& root,
                           unsigned& removed) {
-  std::ifstream in(path);
-  if (!in) return "cannot read baseline '" + path + "'";
-  std::map<Key, unsigned> counts;
+  std::string text;
   try {
-    const auto doc = nlohmann::json::parse(in);
-    if (doc.value("version", 0) != 1) return "baseline '" + path + "': unsupported or missing \"version\" (want 1)";
-    for (const auto& e : doc.at("findings"))
-      counts[{e.at("rule").get<std::string>(), e.at("file").get<std::string>(), e.at("function").get<std::string>(),
-              e.at("callee").get<std::string>()}] += e.value("count", 1u);
-  } catch (const nlohmann::json::exception& e) {
-    return "baseline '" + path + "': " + e.what();
+    text = support::read_file(path, limits::max_baseline_bytes);
+  } catch (const support::io_error& e) {  // names the path: missing, a directory, too large
+    return e.what();
   }
+  auto parsed = parseBaseline(text, path);
+  if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+  auto& counts = std::get<BaselineCounts>(parsed);
   std::vector<Finding> kept;
   for (auto& f : findings) {
     auto it = counts.find(keyOf(f, root));

@@ -5,10 +5,22 @@
 
 #include "Finding.h"
 
+#include <map>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <variant>
 #include <vector>
 
 namespace coroscope::lint {
+
+// What a baseline records: rule, file, function, callee -> how many such findings are known.
+using BaselineKey = std::tuple<std::string, std::string, std::string, std::string>;
+using BaselineCounts = std::map<BaselineKey, unsigned>;
+
+// Reads a baseline's text (`path` only names it). Every error names the file and the JSON field
+// ("base.json: findings[3].count: ..."). No Clang needed: the fuzzer builds it alone.
+std::variant<BaselineCounts, std::string> parseBaseline(std::string_view text, const std::string& path);
 
 // Writes the baseline file; returns an error message or "".
 std::string writeBaseline(const std::string& path, const std::vector<Finding>& findings, const std::string& root);

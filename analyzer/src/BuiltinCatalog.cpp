@@ -16,7 +16,8 @@ struct CategoryDefault {
 // the real bug and has its own rule, lock-held-across-await.
 constexpr CategoryDefault kCategories[] = {
     {"sleep", true},   {"poll", true}, {"wait", true},    {"future", true}, {"file-io", true},
-    {"net-io", true},  {"dns", true},  {"process", true}, {"console", true}, {"lock", false},
+    {"net-io", true},  {"dns", true},  {"process", true}, {"console", true}, {"spin", true},
+    {"lock", false},
 };
 
 constexpr BlockingSpec kSpecs[] = {
@@ -76,6 +77,26 @@ constexpr BlockingSpec kSpecs[] = {
     {"future", "std::async"},                            // the returned future's destructor waits
     {"future", "pthread_join"},
     {"future", "thrd_join"},
+    // Running a coroutine to completion on the calling thread: inside a coroutine it blocks the loop (and
+    // deadlocks when the awaited work needs that loop).
+    {"future", "cppcoro::sync_wait"},
+    {"future", "coro::sync_wait"},
+    {"future", "folly::coro::blockingWait"},
+    {"future", "async_simple::coro::syncAwait"},
+    {"future", "stdexec::sync_wait"},
+    {"future", "std::this_thread::sync_wait"},
+    {"future", "concurrencpp::result::get"},
+    {"future", "concurrencpp::result::wait"},
+    {"future", "concurrencpp::result::wait_for", E::ZeroDuration, 0},
+    {"future", "concurrencpp::result::wait_until"},
+    {"future", "concurrencpp::shared_result::get"},
+    {"future", "concurrencpp::shared_result::wait"},
+    {"future", "concurrencpp::shared_result::wait_for", E::ZeroDuration, 0},
+    {"future", "boost::fibers::future::get"},
+    {"future", "boost::thread::join"},
+    {"future", "folly::SemiFuture::get"},
+    {"future", "folly::Future::get"},
+    {"future", "folly::Future::wait"},
     // file-io
     {"file-io", "open"},
     {"file-io", "openat"},
@@ -178,6 +199,16 @@ constexpr BlockingSpec kSpecs[] = {
     {"console", "getpass"},
     {"console", "std::getline", E::UnlessStdin, 0},
     {"console", "std::basic_istream::operator>>", E::UnlessStdin, 0},
+    // spin: busy-waiting for another thread; a spin lock held by a task suspended on the same loop never
+    // comes free. Loops on an atomic test_and_set/exchange are found from the AST (kSpinLoop).
+    {"spin", kSpinLoop},
+    {"spin", "pthread_spin_lock"},
+    {"spin", "tbb::spin_mutex::lock"},
+    {"spin", "tbb::spin_rw_mutex::lock"},
+    {"spin", "boost::detail::spinlock::lock"},
+    {"spin", "folly::MicroSpinLock::lock"},
+    {"spin", "folly::SpinLock::lock"},
+    {"spin", "absl::base_internal::SpinLock::Lock"},
     // lock (reported by the blocking-lock rule)
     {"lock", "std::mutex::lock"},
     {"lock", "std::recursive_mutex::lock"},
@@ -197,15 +228,63 @@ constexpr BlockingSpec kSpecs[] = {
     {"lock", "pthread_mutex_lock"},
     {"lock", "pthread_rwlock_rdlock"},
     {"lock", "pthread_rwlock_wrlock"},
-    {"lock", "pthread_spin_lock"},
     {"lock", "mtx_lock"},
     {"lock", "flock", E::Flag, 1, "LOCK_NB", 4},
     {"lock", "lockf"},
 };
 
+// Executor hops: after these the coroutine runs on a pool (Off) or on its loop again (Loop).
+constexpr HopSpec kHops[] = {
+    {"concurrencpp::resume_on", HopKind::ByExecutor, 0},
+    {"cppcoro::static_thread_pool::schedule", HopKind::Off},
+    {"cppcoro::io_service::schedule", HopKind::Loop},
+    {"coro::thread_pool::schedule", HopKind::Off},
+    {"coro::io_scheduler::schedule", HopKind::Loop},
+    {"asio::post", HopKind::ByExecutor, 0},
+    {"asio::dispatch", HopKind::ByExecutor, 0},
+    {"boost::asio::post", HopKind::ByExecutor, 0},
+    {"boost::asio::dispatch", HopKind::ByExecutor, 0},
+    {"async_simple::coro::dispatch", HopKind::ByExecutor, 0},
+};
+
+constexpr std::string_view kSpawns[] = {
+    "coroscope::event_loop::create_task",
+    "coroscope::task_group::create_task",
+    "coroscope::create_task",
+    "asio::co_spawn",
+    "boost::asio::co_spawn",
+    "cppcoro::async_scope::spawn",
+    "coro::io_scheduler::spawn",
+    "coro::task_container::start",
+    "async_simple::coro::Lazy::start",
+    "async_simple::coro::RescheduleLazy::start",
+    "stdexec::start_detached",
+};
+
+constexpr ExecutorSpec kExecutors[] = {
+    {"concurrencpp::thread_pool_executor", true},
+    {"concurrencpp::thread_executor", true},
+    {"concurrencpp::worker_thread_executor", true},
+    {"concurrencpp::inline_executor", false},
+    {"concurrencpp::manual_executor", false},
+    {"asio::thread_pool", true},
+    {"asio::thread_pool::basic_executor_type", true},
+    {"boost::asio::thread_pool", true},
+    {"boost::asio::thread_pool::basic_executor_type", true},
+    {"asio::io_context", false},
+    {"asio::io_context::basic_executor_type", false},
+    {"boost::asio::io_context", false},
+    {"boost::asio::io_context::basic_executor_type", false},
+    {"cppcoro::static_thread_pool", true},
+    {"coro::thread_pool", true},
+};
+
 }  // namespace
 
 std::vector<BlockingSpec> builtinBlockingSpecs() { return {std::begin(kSpecs), std::end(kSpecs)}; }
+std::vector<HopSpec> builtinHops() { return {std::begin(kHops), std::end(kHops)}; }
+std::vector<std::string_view> builtinSpawns() { return {std::begin(kSpawns), std::end(kSpawns)}; }
+std::vector<ExecutorSpec> builtinExecutors() { return {std::begin(kExecutors), std::end(kExecutors)}; }
 
 std::vector<std::string_view> builtinCategories() {
   std::vector<std::string_view> names;

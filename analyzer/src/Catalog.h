@@ -12,10 +12,13 @@
 
 namespace clang {
 class ASTContext;
+class CallExpr;
+class CoawaitExpr;
 class CXXRecordDecl;
 class Expr;
 class FunctionDecl;
 class Stmt;
+class ValueDecl;
 }  // namespace clang
 
 namespace coroscope::lint {
@@ -65,7 +68,29 @@ struct BlockingHit {
   std::string callee;                 // the catalog name that matched
 };
 
+// Executor hops, as data: after `co_await` of one of these the coroutine runs on another thread (Off) or is
+// back on its event loop (Loop). ByExecutor decides from argument `arg`'s type, looked up in the executor
+// table (through std::shared_ptr and references); an executor the table does not know counts as Off, so
+// nothing after it is reported (unclear: do not report).
+enum class HopKind : std::uint8_t { Off, Loop, ByExecutor };
+struct HopSpec {
+  std::string_view name;  // a function, or a member matched on the object's class like BlockingSpec
+  HopKind kind;
+  int arg = -1;
+};
+struct ExecutorSpec {
+  std::string_view name;  // a class
+  bool off_loop;          // a thread pool (true) or the event loop's own executor (false)
+};
+
+// The catalog name under which spin loops are listed (category spin).
+inline constexpr std::string_view kSpinLoop = "(spin loop)";
+
 std::vector<BlockingSpec> builtinBlockingSpecs();
+std::vector<HopSpec> builtinHops();
+// Functions that start a task running on its own (create_task, co_spawn, ...): matched like BlockingSpec names.
+std::vector<std::string_view> builtinSpawns();
+std::vector<ExecutorSpec> builtinExecutors();
 std::vector<std::string_view> builtinCategories();
 bool categoryEnabledByDefault(std::string_view category);
 
@@ -84,12 +109,37 @@ class Catalog {
 
   // The blocking entry `s` matches, when `s` is a call or construction of something listed, its category is
   // enabled and no exemption applies.
-  std::optional<BlockingHit> classify(const clang::Stmt& s, clang::ASTContext& ctx) const;
+  // `within` is the function whose body holds `s`: socket calls are exempt when that body handles
+  // EAGAIN/EWOULDBLOCK/EINPROGRESS or makes the socket non-blocking (see nonBlockingSocket).
+  std::optional<BlockingHit> classify(const clang::Stmt& s, clang::ASTContext& ctx,
+                                      const clang::FunctionDecl* within) const;
+
+  // Where `co_await <operand>` moves the coroutine: true off the loop, false back onto it, nullopt when it
+  // is not a hop the catalog knows.
+  std::optional<bool> hop(const clang::CoawaitExpr& await, clang::ASTContext& ctx) const;
+
+  // `call` hands a task to the runtime to run on its own (a catalogue spawn function).
+  bool isSpawn(const clang::CallExpr& call) const;
+
+  // A lock guard class of the catalog (its constructor is a `lock` entry exempted by lock tags).
+  bool isLockGuard(const clang::CXXRecordDecl& guard) const;
+  // Whether a guard of this type blocks a thread while it waits: every mutex it is instantiated with is a
+  // thread mutex, i.e. the catalog lists its lock()/lock_shared() (categories lock and spin) or its lock()
+  // spins on an atomic. A coroutine mutex's guard (std::unique_lock<async_mutex>) is not.
+  bool guardBlocksThread(const clang::CXXRecordDecl& guard) const;
 
  private:
-  const BlockingEntry* lookup(const std::string& key, const clang::Expr& call,
-                              clang::ASTContext& ctx) const;
+  const BlockingEntry* lookup(const std::string& key, const clang::Expr& call, clang::ASTContext& ctx,
+                              const clang::FunctionDecl* within) const;
+  bool threadMutex(const clang::CXXRecordDecl& mutex) const;
+  struct SocketEvidence {
+    bool handles_would_block = false;            // EAGAIN / EWOULDBLOCK / EINPROGRESS in the body
+    std::set<const clang::ValueDecl*> non_blocking;  // fds made non-blocking in the body
+  };
+  const SocketEvidence& socketEvidence(const clang::FunctionDecl& fn, clang::ASTContext& ctx) const;
+  bool nonBlockingSocket(const clang::Expr& call, clang::ASTContext& ctx, const clang::FunctionDecl* within) const;
   std::unordered_map<std::string, std::vector<BlockingEntry>> entries_;
+  mutable std::unordered_map<const clang::FunctionDecl*, SocketEvidence> socket_evidence_;
   std::set<std::string> allowed_;
   std::set<std::string> disabled_categories_;
 };
@@ -102,5 +152,10 @@ std::string functionDisplayName(const clang::FunctionDecl& fn);
 
 // The catalog's replacement with {0}, {1}, {args} filled from the call's argument text.
 std::string fillReplacement(const std::string& pattern, const clang::Expr& call, clang::ASTContext& ctx);
+
+// A loop that spins on an atomic until another thread lets it through (`while (flag.test_and_set()) {}`,
+// `while (locked.exchange(true)) {}`): the call that spins, or nullptr. Compare-exchange retry loops are
+// lock-free progress, not waits, and are not spin loops.
+const clang::Expr* spinLoopCall(const clang::Stmt& s);
 
 }  // namespace coroscope::lint

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -26,8 +27,12 @@ struct Config {
   bool generators_are_async = false;
 };
 
-// The parsed file, or an error message naming the file, line and key.
+// The parsed file, or an error message naming the file, line and key (exit 2 for the CLI).
 std::variant<Config, std::string> loadConfig(const std::string& path);
+// The same for a text already read (`path` only names it): `rules` and `categories` are the names the
+// config may switch (categories it invents for its own blocking-functions are added). No Clang needed.
+std::variant<Config, std::string> parseConfig(const std::string& text, const std::string& path,
+                                              const std::set<std::string>& rules, std::set<std::string> categories);
 
 // Rule switches after the config and the command line (--enable/--disable) have spoken.
 struct RuleSwitches {

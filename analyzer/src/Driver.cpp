@@ -45,7 +45,7 @@ class ErrorCollector : public TextDiagnosticPrinter {
 };
 
 struct TUOutput {
-  std::vector<Finding> findings;
+  TUResult result;
   AnalysisStats stats;
   bool analysed = false;
 };
@@ -56,7 +56,7 @@ class LintConsumer : public ASTConsumer {
       : config_(config), rules_(rules), out_(out) {}
   void HandleTranslationUnit(ASTContext& ctx) override {
     if (ctx.getDiagnostics().hasErrorOccurred()) return;
-    out_.findings = analyzeTranslationUnit(ctx, config_, rules_, out_.stats);
+    out_.result = analyzeTranslationUnit(ctx, config_, rules_, out_.stats);
     out_.analysed = true;
   }
 
@@ -207,7 +207,7 @@ DriverResult runAnalysis(const tooling::CompilationDatabase& db, const std::vect
   worker();
   for (auto& t : pool) t.join();
 
-  std::set<std::tuple<std::string, std::string, unsigned, unsigned>> seen;
+  std::vector<const TUSummary*> summaries;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (failed[i] != 0) {
       result.failed.push_back(jobs[i].file);
@@ -216,15 +216,27 @@ DriverResult runAnalysis(const tooling::CompilationDatabase& db, const std::vect
     result.stats.functions += outputs[i].stats.functions;
     result.stats.coroutines += outputs[i].stats.coroutines;
     result.stats.suppressed += outputs[i].stats.suppressed;
-    for (auto& f : outputs[i].findings)
-      if (seen.insert(std::make_tuple(f.rule, f.where.file, f.where.line, f.where.column)).second)
-        result.findings.push_back(std::move(f));
+    for (auto& f : outputs[i].result.findings) result.findings.push_back(std::move(f));
+    summaries.push_back(&outputs[i].result.summary);
   }
-  std::sort(result.findings.begin(), result.findings.end(), [](const Finding& a, const Finding& b) {
+  // The reduce step: transitive findings over every TU of the run.
+  for (auto& f : solveTransitive(summaries)) result.findings.push_back(std::move(f));
+  for (const TUSummary* s : summaries) result.summaries.push_back(*s);
+  finishFindings(result.findings);
+  return result;
+}
+
+void finishFindings(std::vector<Finding>& findings) {
+  std::set<std::tuple<std::string, std::string, unsigned, unsigned>> seen;
+  std::vector<Finding> unique;
+  for (auto& f : findings)
+    if (seen.insert(std::make_tuple(f.rule, f.where.file, f.where.line, f.where.column)).second)
+      unique.push_back(std::move(f));
+  std::sort(unique.begin(), unique.end(), [](const Finding& a, const Finding& b) {
     return std::tie(a.where.file, a.where.line, a.where.column, a.rule) <
            std::tie(b.where.file, b.where.line, b.where.column, b.rule);
   });
-  return result;
+  findings = std::move(unique);
 }
 
 }  // namespace coroscope::lint

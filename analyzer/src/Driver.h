@@ -26,7 +26,12 @@ struct DriverResult {
   std::vector<std::string> failed;      // files that did not parse or had no usable config
   unsigned files = 0;
   AnalysisStats stats;
+  std::vector<TUSummary> summaries;     // each analysed TU's map-step output (for shard outputs and merge)
 };
+
+// Findings as reports list them: one per rule and location (a header seen by many TUs reports once), sorted
+// by file, line, column and rule.
+void finishFindings(std::vector<Finding>& findings);
 
 DriverResult runAnalysis(const clang::tooling::CompilationDatabase& db, const std::vector<std::string>& files,
                          ConfigResolver& configs, const DriverOptions& options);

@@ -1,6 +1,9 @@
 #include "Output.h"
 
 #include "RuleRegistry.h"
+#include "Summary.h"
+
+#include <coroscope/support/files.hpp>
 
 #include <llvm/Support/Path.h>
 #include <nlohmann/json.hpp>
@@ -18,10 +21,6 @@ std::string caret(const std::string& sourceLine, unsigned column) {
   std::string out;
   for (unsigned i = 1; i < column && i - 1 < sourceLine.size(); ++i) out += sourceLine[i - 1] == '\t' ? '\t' : ' ';
   return out + "^";
-}
-
-json jsonLocation(const Location& l, const std::string& root) {
-  return {{"file", displayPath(l.file, root)}, {"line", l.line}, {"column", l.column}};
 }
 
 // SARIF wants URIs: relative ones resolve against the repository root in code scanning.
@@ -84,32 +83,12 @@ void writeText(std::ostream& os, const std::vector<Finding>& findings, const std
 }
 
 void writeJson(std::ostream& os, const std::vector<Finding>& findings, const ReportSummary& summary,
-               const std::string& root) {
+               const std::string& root, const std::vector<TUSummary>* summaries) {
   json list = json::array();
   std::map<std::string, unsigned> byRule;
   for (const auto& info : ruleInfos()) byRule[std::string(info.id)] = 0;
   for (const auto& f : findings) {
-    json notes = json::array();
-    for (const auto& n : f.notes) {
-      json note = jsonLocation(n.where, root);
-      note["message"] = n.message;
-      if (n.fixit)
-        note["fixit"] = {{"file", displayPath(n.fixit->begin.file, root)},
-                         {"line", n.fixit->begin.line},
-                         {"column", n.fixit->begin.column},
-                         {"end_line", n.fixit->end.line},
-                         {"end_column", n.fixit->end.column},
-                         {"replacement", n.fixit->replacement}};
-      notes.push_back(std::move(note));
-    }
-    json item = jsonLocation(f.where, root);
-    item["rule"] = f.rule;
-    item["message"] = f.message;
-    item["function"] = f.function;
-    item["callee"] = f.callee;
-    item["category"] = f.category;
-    item["notes"] = std::move(notes);
-    list.push_back(std::move(item));
+    list.push_back(toJson(f, root));
     ++byRule[f.rule];
   }
   json failed = json::array();
@@ -123,10 +102,23 @@ void writeJson(std::ostream& os, const std::vector<Finding>& findings, const Rep
                 {"failed_files", std::move(failed)},
                 {"suppressed", summary.suppressed},
                 {"baselined", summary.baselined}}}};
+  if (summaries != nullptr) {
+    json all = json::array();
+    for (const auto& tu : *summaries) all.push_back(toJson(tu, root));
+    out["summaries"] = std::move(all);
+  }
   os << out.dump(2) << '\n';
 }
 
-void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const std::string& root) {
+void writeOutput(const std::string& path, std::string_view content) {
+  if (path.empty() || path == "-")
+    coroscope::support::write_stdout(content);
+  else
+    coroscope::support::write_file(path, content);
+}
+
+void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const std::string& root,
+                const ReportSummary* summary, const std::vector<TUSummary>* summaries) {
   json rules = json::array();
   std::map<std::string, unsigned> index;
   for (const auto& info : ruleInfos()) {
@@ -173,6 +165,7 @@ void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const st
     }
     if (!related.empty()) result["relatedLocations"] = std::move(related);
     if (!fixes.empty()) result["fixes"] = std::move(fixes);
+    result["properties"] = {{"coroscopeLint", toJson(f, root)}};
     results.push_back(std::move(result));
   }
   json sarif = {
@@ -185,6 +178,18 @@ void writeSarif(std::ostream& os, const std::vector<Finding>& findings, const st
              {"rules", std::move(rules)}}}}},
          {"columnKind", "unicodeCodePoints"},
          {"results", std::move(results)}}}}};
+  if (summaries != nullptr && summary != nullptr) {
+    json failed = json::array();
+    for (const auto& file : summary->failed) failed.push_back(displayPath(file, root));
+    json all = json::array();
+    for (const auto& tu : *summaries) all.push_back(toJson(tu, root));
+    sarif["runs"][0]["properties"] = {
+        {"coroscopeLint",
+         {{"summary",
+           {{"files", summary->files}, {"failed_files", std::move(failed)}, {"suppressed", summary->suppressed},
+            {"baselined", summary->baselined}}},
+          {"summaries", std::move(all)}}}};
+  }
   os << sarif.dump(2) << '\n';
 }
 

@@ -93,6 +93,13 @@ const LambdaExpr* invokedLambda(const Stmt* s) {
   return nullptr;
 }
 
+const FunctionDecl* localDestructor(const VarDecl& var) {
+  if (var.getType()->isReferenceType() || var.isStaticLocal()) return nullptr;
+  const auto* rd = var.getType()->getAsCXXRecordDecl();
+  if (rd == nullptr || !rd->hasDefinition()) return nullptr;
+  return rd->getDestructor();
+}
+
 bool isCoroutine(const FunctionDecl& fn) { return fn.getBody() != nullptr && isa<CoroutineBodyStmt>(fn.getBody()); }
 
 Region buildRegion(const FunctionDecl& fn) {

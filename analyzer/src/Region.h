@@ -13,6 +13,7 @@ class Expr;
 class FunctionDecl;
 class LambdaExpr;
 class Stmt;
+class VarDecl;
 }  // namespace clang
 
 namespace coroscope::lint {
@@ -39,6 +40,9 @@ bool isCoroutine(const clang::FunctionDecl& fn);
 
 // `e` without the implicit nodes and parentheses around what was written (casts, temporaries, cleanups).
 const clang::Expr* stripImplicit(const clang::Expr* e);
+
+// The destructor a local variable runs at the end of its scope (none for references and statics).
+const clang::FunctionDecl* localDestructor(const clang::VarDecl& var);
 
 // The lambda `s` invokes on the spot (`[&]{ ... }()`), if it is such a call.
 const clang::LambdaExpr* invokedLambda(const clang::Stmt* s);

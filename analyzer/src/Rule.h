@@ -47,6 +47,12 @@ class RuleContext {
   virtual const std::optional<BlockingHit>& blocking(const clang::Stmt& s) = 0;
   virtual void report(std::string_view rule, clang::SourceLocation loc, std::string message,
                       std::string callee, std::string category, std::vector<NoteSpec> notes) = 0;
+  // A call from the coroutine to a plain function: reported by `rule` once the whole program's summaries
+  // show that the callee reaches a blocking call (see Summary.h).
+  virtual void recordCall(std::string_view rule, clang::SourceLocation loc, const clang::FunctionDecl& callee) = 0;
+  // Whether a plain function call is one the transitive analysis follows: a function of the program (not a
+  // system header), not allowed by the config.
+  virtual bool followed(const clang::FunctionDecl* callee) = 0;
 };
 
 // Which bodies a rule looks at. Synchronous generators (co_yield, no co_await) are not async contexts.

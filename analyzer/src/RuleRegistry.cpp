@@ -8,6 +8,7 @@ const std::vector<RuleEntry>& ruleEntries() {
       {&kTransitiveBlockingCallInfo, makeTransitiveBlockingCall},
       {&kLockHeldAcrossAwaitInfo, makeLockHeldAcrossAwait},
       {&kDiscardedTaskInfo, makeDiscardedTask},
+      {&kDanglingTaskReferenceInfo, makeDanglingTaskReference},
       {&kBlockingLockInfo, makeBlockingLock},
   };
   return entries;

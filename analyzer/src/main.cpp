@@ -3,6 +3,7 @@
 #include "Baseline.h"
 #include "Config.h"
 #include "Driver.h"
+#include "Merge.h"
 #include "Output.h"
 #include "RuleRegistry.h"
 
@@ -13,7 +14,12 @@
 #include <llvm/Support/Path.h>
 #include <llvm/Support/Process.h>
 
+#include <coroscope/support/files.hpp>
+
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -57,20 +63,43 @@ cl::opt<std::string> root("root", cl::desc("Print paths relative to this directo
 cl::opt<std::string> output("o", cl::desc("Write the report to this file instead of stdout"),
                             cl::value_desc("file"), cl::cat(category));
 cl::alias outputLong("output", cl::desc("Alias for -o"), cl::aliasopt(output), cl::cat(category));
+cl::opt<std::string> shard("shard",
+                           cl::desc("Analyse only slice K of N of the files (1 <= K <= N; files sorted by path, "
+                                    "every Nth). The report (json or sarif) then also carries the summaries "
+                                    "that 'coroscope-lint merge' needs; transitive-blocking-call is reported "
+                                    "by the merge"),
+                           cl::value_desc("K/N"), cl::cat(category));
 cl::opt<bool> listRules("list-rules", cl::desc("Print the rules and blocking categories, then exit"),
                         cl::cat(category));
 
 cl::extrahelp commonHelp(clang::tooling::CommonOptionsParser::HelpMessage);
 cl::extrahelp moreHelp(R"(
-Rules: blocking-call, transitive-blocking-call, lock-held-across-await, discarded-task (on by default),
-blocking-lock (off). Suppress one line with // NOLINT(rule), the next with // NOLINTNEXTLINE(rule), a block
+Rules: blocking-call, transitive-blocking-call, lock-held-across-await, discarded-task,
+dangling-task-reference (on by default), blocking-lock (off). Suppress one line with // NOLINT(rule), the next with // NOLINTNEXTLINE(rule), a block
 with // NOLINTBEGIN(rule) ... // NOLINTEND(rule).
 
 Exit status: 0 no findings, 1 findings, 2 usage or config error, or a file that could not be parsed (the
 other files are still analysed and reported).
 
 Progress "[n/N] file" is printed on stderr when stderr is a terminal.
+
+CI sharding: run `coroscope-lint -p build --shard K/N --format json -o shard-K.json` on N runners, then
+`coroscope-lint merge --format sarif -o lint.sarif shard-*.json` (`coroscope-lint merge --help`).
 )");
+
+// "K/N" with 1 <= K <= N.
+std::optional<std::pair<unsigned, unsigned>> parseShard(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto number = [](const std::string& s) -> std::optional<unsigned> {
+    if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return static_cast<unsigned>(std::stoul(s));
+  };
+  auto k = number(text.substr(0, slash));
+  auto n = number(text.substr(slash + 1));
+  if (!k || !n || *k < 1 || *k > *n) return std::nullopt;
+  return std::pair{*k, *n};
+}
 
 std::string canonical(const std::string& path) {
   llvm::SmallString<256> out;
@@ -92,6 +121,7 @@ void listAll() {
 
 int main(int argc, const char** argv) {
   llvm::InitLLVM init(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "merge") return runMerge(argc - 1, argv + 1);
   cl::SetVersionPrinter([](llvm::raw_ostream& os) { os << "coroscope-lint " << COROSCOPE_LINT_VERSION << '\n'; });
   auto parser = clang::tooling::CommonOptionsParser::create(
       argc, argv, category, cl::ZeroOrMore,
@@ -156,6 +186,25 @@ int main(int argc, const char** argv) {
       missing = true;
     }
   if (missing) return 2;
+  const bool sharded = shard.getNumOccurrences() > 0;
+  if (sharded) {
+    auto slice = parseShard(shard);
+    if (!slice) {
+      std::cerr << "coroscope-lint: error: --shard: expected K/N with 1 <= K <= N, got '" << shard << "'\n";
+      return 2;
+    }
+    if (format == Format::Text) {
+      std::cerr << "coroscope-lint: error: --shard needs --format json or sarif (the input of merge)\n";
+      return 2;
+    }
+    // Deterministic on every runner: the same sorted list, every Nth file.
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    std::vector<std::string> mine;
+    for (std::size_t i = 0; i < files.size(); ++i)
+      if (i % slice->second == slice->first - 1) mine.push_back(files[i]);
+    files = std::move(mine);
+  }
 
   DriverOptions options;
   options.jobs = jobs != 0 ? jobs.getValue() : std::max(1u, std::thread::hardware_concurrency());
@@ -172,13 +221,29 @@ int main(int argc, const char** argv) {
   const std::string rootDir = canonical(root.empty() ? cwd.str().str() : root.getValue());
 
   ConfigResolver configs(configPath);
-  if (!configPath.empty()) {
+  if (!configPath.empty() && !files.empty()) {
     if (auto cfg = configs.forFile(files.front()); std::holds_alternative<std::string>(cfg)) {
       std::cerr << std::get<std::string>(cfg) << '\n';
       return 2;
     }
   }
   DriverResult result = runAnalysis(compilations, files, configs, options);
+  if (sharded)  // solved by merge over every shard's summaries
+    result.findings.erase(std::remove_if(result.findings.begin(), result.findings.end(),
+                                         [](const Finding& f) { return f.rule == kTransitiveBlockingCallInfo.id; }),
+                          result.findings.end());
+
+  // Outputs never replace an input: a source file, the config or the baseline named on the command line.
+  std::vector<std::filesystem::path> inputs(files.begin(), files.end());
+  for (const std::string* named : {&configPath.getValue(), &baseline.getValue()})
+    if (!named->empty()) inputs.emplace_back(*named);
+  try {
+    for (const std::string* out : {&output.getValue(), &writeBaselinePath.getValue()})
+      coroscope::support::refuse_output_over_inputs(*out, inputs);
+  } catch (const coroscope::support::io_error& e) {
+    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
+    return 2;
+  }
 
   if (!writeBaselinePath.empty()) {
     if (auto error = writeBaseline(writeBaselinePath, result.findings, rootDir); !error.empty()) {
@@ -196,27 +261,29 @@ int main(int argc, const char** argv) {
     }
   }
 
-  std::ofstream file;
-  if (!output.empty()) {
-    file.open(output);
-    if (!file) {
-      std::cerr << "coroscope-lint: error: cannot write " << output << '\n';
-      return 2;
-    }
-  }
-  std::ostream& os = output.empty() ? std::cout : file;
+  // Rendered whole, then written with every write checked (temp file + rename for -o): a full disk is an
+  // error, never a truncated report with exit 0.
+  std::ostringstream os;
   switch (format) {
     case Format::Text:
       writeText(os, result.findings, rootDir);
       break;
     case Format::Json:
-      writeJson(os, result.findings, summary, rootDir);
+      writeJson(os, result.findings, summary, rootDir, sharded ? &result.summaries : nullptr);
       break;
     case Format::Sarif:
-      writeSarif(os, result.findings, rootDir);
+      writeSarif(os, result.findings, rootDir, &summary, sharded ? &result.summaries : nullptr);
       break;
   }
-  os.flush();
+  try {
+    if (output.empty())
+      coroscope::support::write_stdout(os.str());
+    else
+      coroscope::support::write_file(output.getValue(), os.str());
+  } catch (const coroscope::support::io_error& e) {
+    std::cerr << "coroscope-lint: error: " << e.what() << '\n';
+    return 2;
+  }
   if (!result.failed.empty()) return 2;
   return result.findings.empty() ? 0 : 1;
 }

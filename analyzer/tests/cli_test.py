@@ -55,7 +55,8 @@ def case_json_shape():
           "summary keys: %s" % sorted(doc["summary"]))
     check(doc["summary"]["findings"] == len(doc["findings"]) > 0, "summary count")
     for f in doc["findings"]:
-        check(set(f) == {"rule", "file", "line", "column", "message", "function", "callee", "category", "notes"},
+        check(set(f) == {"rule", "file", "line", "column", "message", "function", "callee", "category", "source_line",
+                          "notes"},
               "finding keys: %s" % sorted(f))
         check(f["file"] == "transitive.cpp", "relative path: %s" % f["file"])
         check(isinstance(f["line"], int) and isinstance(f["column"], int), "line/column are numbers")
@@ -76,7 +77,7 @@ def case_sarif_shape():
     rules = run0["tool"]["driver"]["rules"]
     ids = [r["id"] for r in rules]
     check(ids == ["blocking-call", "transitive-blocking-call", "lock-held-across-await", "discarded-task",
-                  "blocking-lock"], "rule ids: %s" % ids)
+                  "dangling-task-reference", "blocking-lock"], "rule ids: %s" % ids)
     for r in rules:
         check(r["shortDescription"]["text"] and r["fullDescription"]["text"] and r["help"]["text"],
               "rule %s descriptions" % r["id"])
@@ -231,9 +232,13 @@ def case_help_documents_every_flag():
     check(p.returncode == 0, "exit %d" % p.returncode)
     for flag in ["-p", "-j", "--format", "--config", "--baseline", "--write-baseline", "--enable", "--disable",
                  "--resource-dir", "--root", "-o", "--list-rules", "--extra-arg", "--extra-arg-before",
-                 "--version"]:
+                 "--version", "--shard"]:
         check(re.search(r"(^|\s)%s[\s=<]" % re.escape(flag), p.stdout, re.M), "--help lacks %s" % flag)
     check("Exit status" in p.stdout, "exit codes documented")
+    p = run("merge", "--help")
+    check(p.returncode == 0, "merge --help: exit %d" % p.returncode)
+    for flag in ["--format", "-o", "--output", "--help"]:
+        check(re.search(r"(^|\s)%s[\s=,]" % re.escape(flag), p.stdout, re.M), "merge --help lacks %s" % flag)
 
 
 def case_usage_errors():

@@ -1,7 +1,10 @@
 // The coroscope-lint rules as a clang-tidy plugin module, for teams that already run clang-tidy:
 //   clang-tidy-19 -load libcoroscope-tidy.so -checks='-*,coroscope-*' file.cpp -- -std=c++20
-// Each check runs the same analysis with only its own rule switched on; .coroscope-lint.yaml applies as for
-// coroscope-lint (the check being enabled in clang-tidy overrides the config's rule switch).
+// One analysis per TU whichever checks are enabled: the first enabled coroscope check (in rule order) runs it
+// with every enabled check's rule switched on and emits each finding under its own check's name; the other
+// checks register nothing. .coroscope-lint.yaml applies as for coroscope-lint (a check being enabled or not
+// in clang-tidy overrides the config's rule switch). With COROSCOPE_TIDY_DEBUG set, each analysis says so on
+// stderr (the test that there is one per TU reads it).
 #include "Analysis.h"
 #include "Config.h"
 #include "RuleRegistry.h"
@@ -13,6 +16,7 @@
 #include <clang/ASTMatchers/ASTMatchers.h>
 #include <clang/Basic/FileManager.h>
 
+#include <cstdlib>
 #include <iostream>
 
 namespace coroscope::lint {
@@ -28,12 +32,18 @@ ConfigResolver& configs() {
 class CoroscopeCheck : public tidy::ClangTidyCheck {
  public:
   CoroscopeCheck(llvm::StringRef name, tidy::ClangTidyContext* context, std::string rule)
-      : ClangTidyCheck(name, context), rule_(std::move(rule)) {}
+      : ClangTidyCheck(name, context), context_(*context), rule_(std::move(rule)) {
+    for (const auto& info : ruleInfos()) {
+      const bool on = context->isCheckEnabled("coroscope-" + std::string(info.id));
+      enabled_.overrides[std::string(info.id)] = on;
+      if (on && leader_.empty()) leader_ = std::string(info.id);
+    }
+  }
 
   bool isLanguageVersionSupported(const LangOptions& lang) const override { return lang.CPlusPlus20; }
 
   void registerMatchers(ast_matchers::MatchFinder* finder) override {
-    finder->addMatcher(ast_matchers::translationUnitDecl().bind("tu"), this);
+    if (rule_ == leader_) finder->addMatcher(ast_matchers::translationUnitDecl().bind("tu"), this);
   }
 
   void check(const ast_matchers::MatchFinder::MatchResult& result) override {
@@ -46,14 +56,20 @@ class CoroscopeCheck : public tidy::ClangTidyCheck {
       diag(sm.getLocForStartOfFile(sm.getMainFileID()), "%0") << *error;
       return;
     }
-    RuleSwitches only;
-    for (const auto& info : ruleInfos()) only.overrides[std::string(info.id)] = info.id == rule_;
     AnalysisStats stats;
-    for (const Finding& f : analyzeTranslationUnit(ast, *std::get<std::shared_ptr<const Config>>(config), only, stats)) {
+    TUResult tu = analyzeTranslationUnit(ast, *std::get<std::shared_ptr<const Config>>(config), enabled_, stats);
+    if (std::getenv("COROSCOPE_TIDY_DEBUG") != nullptr)
+      std::cerr << "coroscope-tidy: analysed " << main->getName().str() << " once for";
+    for (const auto& [rule, on] : enabled_.overrides)
+      if (on && std::getenv("COROSCOPE_TIDY_DEBUG") != nullptr) std::cerr << " " << rule;
+    if (std::getenv("COROSCOPE_TIDY_DEBUG") != nullptr) std::cerr << "\n";
+    for (auto& f : solveTransitive({&tu.summary})) tu.findings.push_back(std::move(f));
+    for (const Finding& f : tu.findings) {
       const SourceLocation at = toLoc(sm, f.where);
       if (at.isInvalid()) continue;
+      const std::string check = "coroscope-" + f.rule;
       {  // the warning is emitted when its builder goes out of scope, before its notes
-        auto warning = diag(at, "%0");
+        auto warning = context_.diag(check, at, "%0");
         warning << f.message;
         for (const Note& n : f.notes)
           if (n.fixit)
@@ -62,7 +78,8 @@ class CoroscopeCheck : public tidy::ClangTidyCheck {
                 n.fixit->replacement);
       }
       for (const Note& n : f.notes)
-        if (SourceLocation nl = toLoc(sm, n.where); nl.isValid()) diag(nl, "%0", DiagnosticIDs::Note) << n.message;
+        if (SourceLocation nl = toLoc(sm, n.where); nl.isValid())
+          context_.diag(check, nl, "%0", DiagnosticIDs::Note) << n.message;
     }
   }
 
@@ -72,7 +89,10 @@ class CoroscopeCheck : public tidy::ClangTidyCheck {
     return file ? sm.translateFileLineCol(*file, l.line, l.column) : SourceLocation();
   }
 
+  tidy::ClangTidyContext& context_;
   std::string rule_;
+  std::string leader_;
+  RuleSwitches enabled_;
 };
 
 class CoroscopeModule : public tidy::ClangTidyModule {

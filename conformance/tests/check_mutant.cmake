@@ -1,6 +1,7 @@
 # ctest driver for one mutant: runs the whole suite on the mutation-testing build with COROSCOPE_MUTANT set,
-# and passes only when the suite fails. It names the scenarios that caught the mutant; when the mutant
-# crashes the runner, it runs the scenarios one by one to name the first one that fails or crashes.
+# and passes only when the suite fails. It names the scenarios that caught the mutant (by a failure, a crash
+# or a timeout: each scenario runs isolated); should the runner itself die, it runs the scenarios one by
+# one to name the first one that fails.
 # Inputs: RUNNER, MUTANT (number), NAME.
 set(ENV{COROSCOPE_MUTANT} ${MUTANT})
 execute_process(COMMAND ${RUNNER} run --runtime reference OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -9,8 +10,8 @@ if(rc STREQUAL "0")
 elseif(rc STREQUAL "2")
   message(FATAL_ERROR "mutant ${NAME}: the runner reported a usage or scenario error:\n${err}")
 elseif(rc STREQUAL "1")
-  string(REGEX MATCHALL "FAIL reference [A-Z]+-[0-9]+[a-z]*" fails "${out}${err}")
-  list(TRANSFORM fails REPLACE "FAIL reference " "")
+  string(REGEX MATCHALL "(FAIL|CRASH|TIMEOUT) reference [A-Z]+-[0-9]+[a-z]*" fails "${out}${err}")
+  list(TRANSFORM fails REPLACE "^[A-Z]+ reference " "")
   list(REMOVE_DUPLICATES fails)
   list(LENGTH fails count)
   if(count GREATER 0)

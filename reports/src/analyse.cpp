@@ -22,7 +22,8 @@ std::optional<double> report_data::ratio_to_floor(const bench_run& run, const st
   if (!base || !mine) return std::nullopt;
   const auto b = value_of(*base, options.compare.which), v = value_of(*mine, options.compare.which);
   if (!b || !v || b->value <= 0) return std::nullopt;
-  return v->value / b->value;
+  const double ratio = v->value / b->value;
+  return std::isfinite(ratio) && ratio > 0 ? std::optional(ratio) : std::nullopt;  // no ratio of extremes
 }
 
 std::optional<double> report_data::instructions_per_op(const std::string& runtime, const std::string& workload) const {

@@ -49,13 +49,21 @@ const char* verdict_color(verdict v) {
 
 // A log10 axis covering [lo, hi], widened to whole powers of ten.
 struct log_axis {
+  // Decades are clamped to 1e-40..1e40: a time that underflows to 0 or a ratio that overflows to infinity
+  // (hostile input) would otherwise make the grid loops run forever (log10(0) is -inf) or draw thousands of
+  // lines; values beyond the clamp are drawn at the edge.
+  static constexpr double max_exp = 40;
+  static double exponent(double v) {
+    return std::isnan(v) ? 0 : std::clamp(std::log10(v), -max_exp, max_exp);
+  }
   double lo_exp, hi_exp, pixel_lo, pixel_hi;
   log_axis(double lo, double hi, double p0, double p1)
-      : lo_exp(std::floor(std::log10(lo))), hi_exp(std::ceil(std::log10(hi))), pixel_lo(p0), pixel_hi(p1) {
+      : lo_exp(std::floor(exponent(lo))), hi_exp(std::ceil(exponent(hi))), pixel_lo(p0), pixel_hi(p1) {
     if (hi_exp <= lo_exp) hi_exp = lo_exp + 1;
   }
   double operator()(double v) const {
-    return pixel_lo + (std::log10(v) - lo_exp) / (hi_exp - lo_exp) * (pixel_hi - pixel_lo);
+    const double e = std::clamp(exponent(v), lo_exp, hi_exp);
+    return pixel_lo + (e - lo_exp) / (hi_exp - lo_exp) * (pixel_hi - pixel_lo);
   }
 };
 

@@ -21,6 +21,13 @@ double unit_to_ns(const field& entry) {
   entry.at("time_unit").fail("unknown time unit '" + unit + "' (expected ns, us, ms or s)");
 }
 
+// A time in nanoseconds; the median aggregate is checked as strictly as each repetition.
+double time_ns(const field& entry, const char* key, double scale) {
+  const double t = entry.at(key).number() * scale;
+  if (!std::isfinite(t) || t < 0) entry.at(key).fail("not a finite, non-negative time");
+  return t;
+}
+
 // Members of a benchmark entry that are not user counters.
 const std::set<std::string, std::less<>> known_keys = {
     "name", "family_index", "per_family_instance_index", "run_name", "run_type", "repetitions",
@@ -106,8 +113,8 @@ bench_run parse_bench_doc(const nlohmann::json& doc, const std::string& file) {
       if (string_or(entry, "aggregate_name", "") != "median") continue;
       if (!c.cpu_ns.empty() && !c.aggregates_only) continue;
       const double scale = unit_to_ns(entry);
-      c.cpu_ns = {entry.at("cpu_time").number() * scale};
-      c.real_ns = {entry.at("real_time").number() * scale};
+      c.cpu_ns = {time_ns(entry, "cpu_time", scale)};
+      c.real_ns = {time_ns(entry, "real_time", scale)};
       c.aggregates_only = true;
       continue;
     }
@@ -118,12 +125,8 @@ bench_run parse_bench_doc(const nlohmann::json& doc, const std::string& file) {
       c.aggregates_only = false;
     }
     const double scale = unit_to_ns(entry);
-    const double cpu = entry.at("cpu_time").number() * scale;
-    const double real = entry.at("real_time").number() * scale;
-    if (!std::isfinite(cpu) || cpu < 0) entry.at("cpu_time").fail("not a finite, non-negative time");
-    if (!std::isfinite(real) || real < 0) entry.at("real_time").fail("not a finite, non-negative time");
-    c.cpu_ns.push_back(cpu);
-    c.real_ns.push_back(real);
+    c.cpu_ns.push_back(time_ns(entry, "cpu_time", scale));
+    c.real_ns.push_back(time_ns(entry, "real_time", scale));
     if (c.iterations == 0 && entry.has("iterations")) c.iterations = entry.at("iterations").integer(0, limits::max_iterations);
     for (const auto& [key, value] : entry.json().items()) {
       if (known_keys.count(key) || !(value.is_number() || value.is_string())) continue;

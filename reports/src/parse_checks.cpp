@@ -10,7 +10,8 @@
 namespace coroscope::report {
 namespace {
 
-constexpr std::array<const char*, 4> statuses = {"pass", "fail", "unsupported", "note"};
+// coroscope-conform's statuses; crash and timeout (a scenario that killed or hung the runtime) fail like fail.
+constexpr std::array<const char*, 6> statuses = {"pass", "fail", "unsupported", "note", "crash", "timeout"};
 
 void check_version(const field& root, int supported) {
   if (!root.has("version")) return;
@@ -33,7 +34,7 @@ conformance_run parse_conformance_run(const field& where, const std::string& fal
     sc.id = item.at("id").string();
     sc.group = string_or(item, "group", "");
     sc.status = item.at("status").string();
-    if (!run.counts.count(sc.status)) item.at("status").fail("'" + sc.status + "' is not one of pass, fail, unsupported, note");
+    if (!run.counts.count(sc.status)) item.at("status").fail("'" + sc.status + "' is not one of pass, fail, unsupported, note, crash, timeout");
     sc.expected = item.has("expected") ? item.at("expected").text() : "";
     sc.actual = item.has("actual") ? item.at("actual").text() : "";
     sc.message = string_or(item, "message", "");
@@ -183,8 +184,12 @@ lint_run parse_lint_doc(const nlohmann::json& doc, const std::string& file) {
 }  // namespace
 
 int conformance_run::failures() const {
-  auto it = counts.find("fail");
-  return it == counts.end() ? 0 : it->second;
+  int n = 0;
+  for (const char* s : {"fail", "crash", "timeout"}) {
+    auto it = counts.find(s);
+    if (it != counts.end()) n += it->second;
+  }
+  return n;
 }
 
 std::map<std::string, int> lint_run::by_rule() const {

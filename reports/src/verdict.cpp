@@ -59,7 +59,7 @@ std::string render_verdict_json(const report_data& d) {
     for (const auto& c : d.input->conformance) {
       json failed = json::array();
       for (const auto& s : c.scenarios)
-        if (s.status == "fail") failed.push_back(s.id);
+        if (s.status == "fail" || s.status == "crash" || s.status == "timeout") failed.push_back(s.id);
       conf.push_back({{"runtime", c.runtime}, {"counts", c.counts}, {"failed", failed}});
     }
     v["conformance"] = conf;

@@ -168,12 +168,20 @@ TEST(ConformanceParse, ReadsEveryRunOfCoroscopeConformOutput) {
 
 TEST(ConformanceParse, NamesTheRunOfABadScenario) {
   EXPECT_EQ(error_of([] { parse_conformance_text(R"({"schema":1,"runs":[{"runtime":"x","scenarios":[{"id":"A","status":"passed"}]}]})", "c.json"); }),
-            "c.json: runs[0].scenarios[0].status: 'passed' is not one of pass, fail, unsupported, note");
+            "c.json: runs[0].scenarios[0].status: 'passed' is not one of pass, fail, unsupported, note, crash, timeout");
 }
 
 TEST(ConformanceParse, RejectsAnUnknownStatusNamingTheScenario) {
   EXPECT_EQ(error_of([] { parse_conformance_text(R"({"scenarios":[{"id":"T-1","status":"pass"},{"id":"T-2","status":"ok"}]})", "c.json"); }),
-            "c.json: scenarios[1].status: 'ok' is not one of pass, fail, unsupported, note");
+            "c.json: scenarios[1].status: 'ok' is not one of pass, fail, unsupported, note, crash, timeout");
+}
+
+TEST(ConformanceParse, CountsCrashesAndTimeoutsAsFailures) {
+  auto runs = parse_conformance_text(
+      R"({"scenarios":[{"id":"T-1","status":"crash"},{"id":"T-2","status":"timeout"},{"id":"T-3","status":"pass"}],"summary":{"crash":1,"timeout":1}})",
+      "c.json");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].failures(), 2);
 }
 
 TEST(ConformanceParse, RejectsASummaryThatDisagreesWithTheScenarios) {
@@ -262,4 +270,11 @@ TEST(Limits, ANaNDurationIsAnInputError) {
 TEST(Limits, ADirectoryGivenAsAnInputIsNamedAsOne) {
   EXPECT_EQ(error_of([] { parse_bench_json(COROSCOPE_REPORT_FIXTURES); }),
             std::string(COROSCOPE_REPORT_FIXTURES) + ": is a directory, not a file");
+}
+
+// Found by the report_sarif fuzzer: nlohmann reports a number beyond a double as out_of_range, not as a
+// syntax error, and it escaped as an uncaught exception.
+TEST(Limits, ANumberBeyondADoubleIsAnInputErrorNamingTheFile) {
+  EXPECT_EQ(error_of([] { parse_bench_text(R"({"benchmarks":[{"name":"BM_A","cpu_time":1,"real_time":1e3300}]})", "b.json"); }),
+            "b.json: number overflow parsing '1e3300'");
 }

@@ -220,3 +220,20 @@ TEST(Outputs, EveryFileStartsWithItsGeneratorMarker) {
   EXPECT_LT(verdict.find(verdict_marker), 10u) << verdict.substr(0, 100);
   EXPECT_EQ(nlohmann::json::parse(verdict).at("generator"), "coroscope-report");
 }
+
+// log10 of a time that underflows to 0 is -inf: the chart's grid loop used to count up from it forever.
+TEST(Html, TimesThatUnderflowOrRatiosThatOverflowStillDrawAChart) {
+  report_input in;
+  bench_run floor, run;
+  floor.runtime = "floor";
+  run.runtime = "coroscope";
+  floor.cases.push_back(make_case("BM_G/n:10", {5e-324, 5e-324, 5e-324}));
+  floor.cases.push_back(make_case("BM_G/n:100", {1e300, 1e300, 1e300}));
+  run.cases.push_back(make_case("BM_G/n:10", {1e300, 1e300, 1e300}));
+  run.cases.push_back(make_case("BM_G/n:100", {5e-324, 5e-324, 5e-324}));
+  in.bench = {floor, run};
+  const std::string html = render_html(analyse(in, {}));
+  EXPECT_NE(html.find("BM_G/n: time per element"), std::string::npos);
+  EXPECT_EQ(html.find("inf"), std::string::npos);
+  EXPECT_EQ(html.find("nan"), std::string::npos);
+}

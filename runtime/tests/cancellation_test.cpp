@@ -1,4 +1,4 @@
-// Task & cancellation (CAN) of ../shared/asyncio-semantics.md.
+// Task & cancellation (CAN) of docs/semantics.md.
 #include "support.hpp"
 
 namespace {

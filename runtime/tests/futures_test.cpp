@@ -1,4 +1,4 @@
-// Future semantics (FUT) of ../shared/asyncio-semantics.md.
+// Future semantics (FUT) of docs/semantics.md.
 #include "support.hpp"
 
 namespace {

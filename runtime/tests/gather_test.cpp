@@ -1,4 +1,4 @@
-// gather (GAT) of ../shared/asyncio-semantics.md.
+// gather (GAT) of docs/semantics.md.
 #include "support.hpp"
 
 namespace {

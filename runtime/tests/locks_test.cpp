@@ -1,4 +1,4 @@
-// Synchronization primitives (SYN) of ../shared/asyncio-semantics.md. Expected traces are CPython 3.11.7's.
+// Synchronization primitives (SYN) of docs/semantics.md. Expected traces are CPython 3.11.7's.
 #include "support.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// Scheduling & ordering (ORD) of ../shared/asyncio-semantics.md, on the virtual clock.
+// Scheduling & ordering (ORD) of docs/semantics.md, on the virtual clock.
 #include "support.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// Queues (Q) of ../shared/asyncio-semantics.md. Expected traces are CPython 3.11.7's.
+// Queues (Q) of docs/semantics.md. Expected traces are CPython 3.11.7's.
 #include "support.hpp"
 
 #include <memory>

@@ -1,4 +1,4 @@
-// shield (SHD) and as_completed (ASC) of ../shared/asyncio-semantics.md.
+// shield (SHD) and as_completed (ASC) of docs/semantics.md.
 #include "support.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// TaskGroup (TG) of ../shared/asyncio-semantics.md.
+// TaskGroup (TG) of docs/semantics.md.
 #include "support.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// Threads (THR) of ../shared/asyncio-semantics.md, and the loop's I/O readiness callbacks. These run on the
+// Threads (THR) of docs/semantics.md, and the loop's I/O readiness callbacks. These run on the
 // real clock (other threads take real time) and under TSan (label "threads").
 #include "support.hpp"
 

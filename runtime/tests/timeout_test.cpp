@@ -1,4 +1,4 @@
-// asyncio.timeout / timeout_at (TMO) of ../shared/asyncio-semantics.md.
+// asyncio.timeout / timeout_at (TMO) of docs/semantics.md.
 #include "support.hpp"
 
 namespace {

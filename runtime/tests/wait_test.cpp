@@ -1,4 +1,4 @@
-// wait (WAI) and wait_for (WF) of ../shared/asyncio-semantics.md.
+// wait (WAI) and wait_for (WF) of docs/semantics.md.
 #include "support.hpp"
 
 namespace {

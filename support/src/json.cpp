@@ -17,6 +17,15 @@ std::string reason_of(const nlohmann::json::parse_error& e) {
   return reason.empty() ? "syntax error" : reason;
 }
 
+// Any other library message without its "[json.exception.out_of_range.406] " prefix, cut to 200 bytes: it
+// may quote a number of a megabyte of digits.
+std::string reason_of(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  auto at = what.find("] ");
+  std::string reason = at == std::string::npos ? what : what.substr(at + 2);
+  return reason.size() > 200 ? reason.substr(0, 200) + "..." : reason;
+}
+
 std::string line_and_column(std::string_view text, std::size_t byte) {
   // nlohmann's byte is one past the character that failed.
   std::size_t end = std::min(byte > 0 ? byte - 1 : 0, text.size());
@@ -58,6 +67,9 @@ nlohmann::json parse_json(std::string_view text, const std::string& file, const 
     throw input_error(file, "", "nested deeper than the limit of " + std::to_string(max_depth) + " levels");
   } catch (const nlohmann::json::parse_error& e) {
     throw input_error(file, "", line_and_column(text, e.byte) + ": " + reason_of(e));
+  } catch (const nlohmann::json::exception& e) {
+    // A number literal beyond a double (1e400) is out_of_range, not a parse_error.
+    throw input_error(file, "", reason_of(e));
   }
 }
 

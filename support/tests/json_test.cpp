@@ -39,6 +39,10 @@ TEST(ParseJson, SyntaxErrorsNameLineAndColumnWithoutTheLibraryPrefix) {
   EXPECT_EQ(msg.find("json.exception"), std::string::npos) << msg;
 }
 
+TEST(ParseJson, ANumberBeyondADoubleIsAnInputError) {
+  EXPECT_EQ(error_of([] { parse_json("[1e400]", "n.json"); }), "n.json: number overflow parsing '1e400'");
+}
+
 TEST(ParseJson, RefusesAnOversizedDocument) {
   EXPECT_EQ(error_of([] { parse_json("[1,2,3]", "big.json", {.max_bytes = 3}); }),
             "big.json: larger than the limit of 3 bytes");

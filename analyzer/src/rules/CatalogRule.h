@@ -16,13 +16,18 @@ class CatalogRule : public Rule {
     using namespace clang::ast_matchers;
     finder.addMatcher(callExpr().bind("call"), this);
     finder.addMatcher(cxxConstructExpr().bind("call"), this);
+    finder.addMatcher(whileStmt().bind("loop"), this);
+    finder.addMatcher(doStmt().bind("loop"), this);
+    finder.addMatcher(forStmt().bind("loop"), this);
   }
 
   void run(const clang::ast_matchers::MatchFinder::MatchResult& result) override {
-    const auto* e = result.Nodes.getNodeAs<clang::Expr>("call");
-    if (e == nullptr || ctx().offloaded()) return;
-    const auto& hit = ctx().blocking(*e);
+    const clang::Stmt* s = result.Nodes.getNodeAs<clang::Expr>("call");
+    if (s == nullptr) s = result.Nodes.getNodeAs<clang::Stmt>("loop");
+    if (s == nullptr || ctx().offloaded()) return;
+    const auto& hit = ctx().blocking(*s);
     if (!hit || (hit->entry->category == "lock") != locks_) return;
+    const clang::Expr* e = hit->expr;
     std::string message = describe(*hit);
     std::vector<NoteSpec> notes;
     const std::string& pattern = hit->entry->replacement;

@@ -1,5 +1,11 @@
-// discarded-task: a call returning a coroutine/task whose result is thrown away, never awaited, stored or
-// scheduled: the C++ twin of asyncio's "coroutine ... was never awaited".
+// discarded-task: a call returning a lazily started coroutine/task whose result is thrown away, never awaited,
+// stored or scheduled: the C++ twin of asyncio's "coroutine ... was never awaited". Lazy is decided from the
+// promise: its initial_suspend() returns an awaiter whose await_ready() returns a constant false and whose
+// await_suspend() returns void (or a constant true). Eager and fire-and-forget types (suspend_never) and
+// `void` coroutines run when called; dropping them is the design, so they are not reported.
+// Missed on purpose (unclear, so not reported): awaiters whose await_ready() is not a single constant return,
+// initial awaiters that transfer to another coroutine, and coroutines declared (not defined) in the TU whose
+// promise comes from a std::coroutine_traits specialisation rather than a nested promise_type.
 #include "RuleRegistry.h"
 
 #include <clang/AST/ASTContext.h>
@@ -12,10 +18,11 @@ namespace coroscope::lint {
 const RuleInfo kDiscardedTaskInfo{
     "discarded-task",
     "A coroutine's task is created and thrown away",
-    "Calling a coroutine function only creates its task; with lazily started tasks nothing runs until the "
-    "task is awaited or scheduled, and an eagerly started one is cancelled or destroyed with the temporary. "
-    "co_await the result, store it, or hand it to the runtime (e.g. create_task). Cast to (void) to discard "
-    "on purpose. Extra task types can be listed under task-types.",
+    "Calling a lazily started coroutine function only creates its task: nothing runs until the task is "
+    "awaited or scheduled, so dropping it silently skips the work. co_await the result, store it, or hand it "
+    "to the runtime (e.g. create_task). Cast to (void) to discard on purpose. Eager and fire-and-forget "
+    "coroutines (initial_suspend does not suspend, or returning void) are not reported. Extra task types can "
+    "be listed under task-types (reported whatever their promise says).",
     true};
 
 namespace {
@@ -37,7 +44,7 @@ class DiscardedTask final : public Rule {
     const auto* call = result.Nodes.getNodeAs<CallExpr>("call");
     if (call == nullptr || call->isTypeDependent()) return;
     const QualType type = call->getType();
-    if (type->isReferenceType()) return;
+    if (type->isReferenceType() || type->isVoidType()) return;
     const CXXRecordDecl* record = type->getAsCXXRecordDecl();
     const FunctionDecl* callee = call->getDirectCallee();
     if (!isTask(record, callee) || !discarded(*call)) return;
@@ -55,15 +62,60 @@ class DiscardedTask final : public Rule {
   // A task is what a coroutine function returns. A plain function defined here that returns one may well
   // schedule it (create_task), so only listed types are reported for those.
   bool isTask(const CXXRecordDecl* record, const FunctionDecl* callee) {
-    const FunctionDecl* def = callee != nullptr ? callee->getDefinition() : nullptr;
-    if (def != nullptr && isCoroutine(*def)) return true;
     if (record == nullptr) return false;
     const std::string name = className(*record);
-    if (name == "asio::awaitable" || name == "boost::asio::awaitable") return true;
     for (const auto& t : ctx().config().task_types)
       if (t == name) return true;
-    if (def != nullptr || !record->hasDefinition()) return false;
-    return !record->lookup(&ctx().ast().Idents.get("promise_type")).empty();
+    const FunctionDecl* def = callee != nullptr ? callee->getDefinition() : nullptr;
+    if (def != nullptr && !isCoroutine(*def)) return false;
+    const CXXRecordDecl* promise = nullptr;
+    if (def != nullptr) {
+      if (const VarDecl* p = cast<CoroutineBodyStmt>(def->getBody())->getPromiseDecl())
+        promise = p->getType()->getAsCXXRecordDecl();
+    } else if (record->hasDefinition()) {
+      promise = memberType(*record, "promise_type");
+    }
+    return promise != nullptr && startsLazily(*promise);
+  }
+
+  const CXXRecordDecl* memberType(const CXXRecordDecl& record, llvm::StringRef name) {
+    for (const NamedDecl* d : record.lookup(&ctx().ast().Idents.get(name))) {
+      if (const auto* rd = dyn_cast<CXXRecordDecl>(d)) return rd;
+      if (const auto* td = dyn_cast<TypedefNameDecl>(d)) return td->getUnderlyingType()->getAsCXXRecordDecl();
+    }
+    return nullptr;
+  }
+
+  const CXXMethodDecl* method(const CXXRecordDecl& record, llvm::StringRef name) {
+    for (const NamedDecl* d : record.lookup(&ctx().ast().Idents.get(name)))
+      if (const auto* m = dyn_cast<CXXMethodDecl>(d)) return m;
+    return nullptr;
+  }
+
+  // `{ return <constant>; }`: the constant, else nothing.
+  std::optional<bool> constantReturn(const CXXMethodDecl* m) {
+    const FunctionDecl* def = m != nullptr ? m->getDefinition() : nullptr;
+    const auto* body = def != nullptr ? dyn_cast_or_null<CompoundStmt>(def->getBody()) : nullptr;
+    if (body == nullptr || body->size() != 1) return std::nullopt;
+    const auto* ret = dyn_cast<ReturnStmt>(body->body_front());
+    bool value = false;
+    if (ret == nullptr || ret->getRetValue() == nullptr || ret->getRetValue()->isValueDependent() ||
+        !ret->getRetValue()->EvaluateAsBooleanCondition(value, ctx().ast()))
+      return std::nullopt;
+    return value;
+  }
+
+  bool startsLazily(const CXXRecordDecl& promise) {
+    const CXXMethodDecl* initial = method(promise, "initial_suspend");
+    if (initial == nullptr) return false;
+    const CXXRecordDecl* awaiter = initial->getReturnType()->getAsCXXRecordDecl();
+    if (awaiter == nullptr || !awaiter->hasDefinition()) return false;
+    if (constantReturn(method(*awaiter, "await_ready")) != std::optional<bool>(false)) return false;
+    const CXXMethodDecl* suspend = method(*awaiter, "await_suspend");
+    if (suspend == nullptr) return false;
+    const QualType result = suspend->getReturnType();
+    if (result->isVoidType()) return true;
+    return result->isBooleanType() && constantReturn(suspend) == std::optional<bool>(true);
   }
 
   // The value ends up nowhere: the call is a statement of its own (through temporaries and cleanups).

@@ -48,13 +48,14 @@ inline ToThread to_thread() { return {}; }
 
 }  // namespace corpus
 
-// An Asio-like awaitable: no nested promise_type, the coroutine_traits specialisation provides it.
+// An Asio-like awaitable: no nested promise_type, the coroutine_traits specialisation provides it. Lazy, as
+// Asio's awaitable_frame is.
 namespace asio {
 template <typename T>
 class awaitable {};
 struct awaitable_promise {
   awaitable<void> get_return_object() { return {}; }
-  std::suspend_never initial_suspend() noexcept { return {}; }
+  std::suspend_always initial_suspend() noexcept { return {}; }
   std::suspend_never final_suspend() noexcept { return {}; }
   void return_void() {}
   void unhandled_exception() { std::terminate(); }

@@ -374,7 +374,7 @@ public:
            "cancellation signals), real time scaled";
   }
   bool supports(const std::string& f) const override {
-    if (f.rfind("raise:", 0) == 0) return f != "raise:KeyboardInterrupt" && f != "raise:SystemExit";
+    if (f.rfind("raise:", 0) == 0) return f != "raise:keyboard_interrupt" && f != "raise:system_exit";
     return k_supported.count(f) != 0;
   }
   // Real time: timers fire a little late, and a loaded machine adds jitter.

@@ -1,12 +1,26 @@
 #include <conform/fuzz.hpp>
+#include <conform/report.hpp>
 
+#include <coroscope/support/files.hpp>
+#include <coroscope/support/json.hpp>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <cstdlib>
+#include <functional>
+#include <initializer_list>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
+
+extern char** environ;
 
 namespace conform {
 
@@ -43,12 +57,27 @@ std::string tname(int i) {
   return s;
 }
 
-json worker(rng& r, int i, int ntasks) {
+// The runtime's feature set, as the generator asks it. A step whose features the runtime lacks is replaced
+// by a plainer one (a log or a sleep) after the same draws, so a runtime that supports everything gets the
+// same programs as before this existed.
+using feature_test = std::function<bool(const std::string&)>;
+bool can_all(const feature_test& can, std::initializer_list<const char*> features) {
+  for (const char* f : features)
+    if (!can(f)) return false;
+  return true;
+}
+
+json worker(rng& r, int i, int ntasks, const feature_test& can) {
   json body = json::array();
   int n = 1 + r.below(5);
   for (int k = 0; k < n; ++k) {
     std::string tag = tname(i) + "." + std::to_string(k);
-    switch (r.below(6)) {
+    int choice = r.below(6);
+    if ((choice == 3 && !can_all(can, {"op:try", "op:raise", "op:sleep"})) ||
+        (choice == 4 && !can_all(can, {"op:try", "op:await", "await:task"})) ||
+        (choice == 5 && !can_all(can, {"op:call", "self", "call:task.cancelling"})))
+      choice = 0;
+    switch (choice) {
       case 0: body.push_back(log_step(tag)); break;
       case 1: body.push_back(sleep_step(r.below(60))); break;
       case 2: body.push_back({{"op", "yield"}}); break;
@@ -72,7 +101,8 @@ json worker(rng& r, int i, int ntasks) {
         body.push_back({{"op", "call"}, {"target", "self"}, {"method", "cancelling"}});
     }
   }
-  if (r.chance(20)) body.push_back({{"op", "raise"}, {"kind", "ValueError"}, {"msg", "e" + std::to_string(i)}});
+  if (r.chance(20) && can_all(can, {"op:raise", "raise:value_error"}))
+    body.push_back({{"op", "raise"}, {"kind", "ValueError"}, {"msg", "e" + std::to_string(i)}});
   else body.push_back({{"op", "return"}, {"value", "r" + std::to_string(i)}});
   return body;
 }
@@ -85,9 +115,21 @@ json subset(rng& r, int ntasks) {
   return items;
 }
 
-json main_action(rng& r, int ntasks, int& ngather) {
+json main_action(rng& r, int ntasks, int& ngather, const feature_test& can) {
   std::string t = tname(r.below(ntasks));
-  switch (r.below(10)) {
+  int choice = r.below(10);
+  const bool can_await = can_all(can, {"op:try", "op:await", "await:task"});
+  if ((choice == 2 && !can_all(can, {"op:call", "call:task.cancel"})) ||
+      (choice == 3 && !can_all(can, {"op:call", "call:task.done", "call:task.cancelled", "call:task.cancelling"})) ||
+      (choice == 4 && !can_await) ||
+      (choice == 5 && !(can_await && can_all(can, {"op:gather", "arg:task", "await:gather", "gather:return_exceptions"}))) ||
+      (choice == 6 && !can_all(can, {"op:wait", "arg:task", "wait:all_completed", "wait:first_completed",
+                                     "wait:first_exception", "wait:timeout"})) ||
+      (choice == 7 && !can_all(can, {"op:try", "op:wait_for", "arg:task"})) ||
+      (choice == 8 && !(can_await && can("op:timeout"))) ||
+      (choice == 9 && !(can_await && can_all(can, {"op:shield", "arg:task", "await:shield"}))))
+    choice = 0;
+  switch (choice) {
     case 0: return sleep_step(r.below(50));
     case 1: return {{"op", "yield"}};
     case 2: {
@@ -132,40 +174,85 @@ struct oracle_result {
   std::vector<event> trace;
 };
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+// SIGINT / SIGTERM ask fuzz to stop: it finishes the program at hand, stops the oracle, removes its
+// temporary files (their destructors run as it returns) and reports what it checked.
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 
-// One python process per batch: the oracle reads JSON lines and answers one line per program.
-std::vector<oracle_result> oracle_batch(const fuzz_options& o, const std::vector<json>& programs) {
-  namespace fs = std::filesystem;
-  auto base = fs::temp_directory_path() / ("coroscope-fuzz-" + std::to_string(::getpid()));
-  std::string in = base.string() + "-in.jsonl", out = base.string() + "-out.jsonl";
-  {
-    std::ofstream f(in);
-    for (const auto& p : programs) f << p.dump() << "\n";
+class stop_signals {
+public:
+  stop_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: waiting for the oracle returns early
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    g_stop_signal = 0;
   }
-  std::string cmd = shell_quote(o.python) + " " + shell_quote(o.oracle) + " --batch < " + shell_quote(in) + " > " +
-                    shell_quote(out);
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("the oracle failed: " + cmd);
+  ~stop_signals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  stop_signals(const stop_signals&) = delete;
+  stop_signals& operator=(const stop_signals&) = delete;
+
+private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+struct interrupted {};
+
+// One python process per batch: the oracle reads JSON lines and answers one line per program. Both files
+// are private temporary files (support::temp_file: unpredictable names, O_EXCL) that the oracle gets as
+// its standard input and output, with no shell in between; they are removed on every way out.
+std::vector<oracle_result> oracle_batch(const fuzz_options& o, const std::vector<json>& programs) {
+  namespace support = coroscope::support;
+  support::temp_file in("coroscope-fuzz-in"), out("coroscope-fuzz-out");
+  std::string text;
+  for (const auto& p : programs) text += p.dump() + "\n";
+  support::write_file(in.path(), text);  // replaces the file: reopen it below, by its path
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in.path().c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out.fd(), 1);
+  std::vector<std::string> args{o.python, o.oracle, "--batch"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, o.python.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) throw std::runtime_error("cannot start the oracle " + o.python + ": " + std::strerror(spawned));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error(std::string("waiting for the oracle: ") + std::strerror(errno));
+    if (g_stop_signal) ::kill(pid, SIGTERM);  // then reap it
+  }
+  if (g_stop_signal) throw interrupted{};
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("the oracle failed (" + o.python + " " + o.oracle + " --batch " +
+                             (WIFEXITED(status) ? "exited with code " + std::to_string(WEXITSTATUS(status))
+                                                : "was killed by signal " + std::to_string(WTERMSIG(status))) +
+                             ")");
+  const std::string answer = support::read_file(out.path(), std::size_t{256} << 20);
   std::vector<oracle_result> results;
-  std::ifstream f(out);
-  for (std::string line; std::getline(f, line);) {
-    json j = json::parse(line);
+  std::istringstream lines(answer);
+  for (std::string line; std::getline(lines, line);) {
+    const std::string where = "the oracle's answer to program " + std::to_string(results.size());
+    json j = support::parse_json(line, where, {limits::max_file_bytes, limits::max_json_depth});
     oracle_result r;
     if (j.contains("error")) {
-      r.error = j["error"];
+      r.error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
     } else {
       r.ok = true;
-      r.ambiguous = j.value("ambiguous", false);
-      r.trace = trace_from_json(j["trace"], "oracle");
+      r.ambiguous = j.contains("ambiguous") && j["ambiguous"].is_boolean() && j["ambiguous"].get<bool>();
+      r.trace = trace_from_json(j.contains("trace") ? j["trace"] : json(), where);
     }
     results.push_back(std::move(r));
   }
-  fs::remove(in);
-  fs::remove(out);
   if (results.size() != programs.size()) throw std::runtime_error("the oracle answered " + std::to_string(results.size()) +
                                                                   " of " + std::to_string(programs.size()) + " programs");
   return results;
@@ -186,6 +273,7 @@ scenario as_scenario(const json& program, const std::vector<event>& expected) {
 
 // diverges: the runtime supports the program and its trace differs from the oracle's.
 struct verdict {
+  bool ran = false;  // false: the runtime lacks a feature of the program
   bool diverges = false;
   std::vector<event> actual;
   std::string message;
@@ -200,18 +288,18 @@ verdict check(adapter& a, const json& program, const oracle_result& orc, const r
   } catch (const scenario_error&) {
     return v;
   }
-  for (const auto& f : s.features)
-    if (!a.supports(f)) return v;
+  // Isolated like `run`: a program that crashes or hangs the runtime is a divergence, not the end of fuzzing.
+  scenario_result r;
   try {
-    v.actual = a.run(s, ro);
-  } catch (const unsupported_error&) {
-    return v;
-  } catch (const scenario_error&) {
-    return v;
+    r = run_scenario(a, s, ro);
+  } catch (const std::runtime_error&) {
+    return v;  // a step the interpreter rejects
   }
-  auto cmp = compare_traces(s, s.expected, v.actual, a.time_tolerance_ms(ro));
-  v.diverges = !cmp.same;
-  v.message = cmp.first_difference;
+  if (r.status == "unsupported") return v;
+  v.ran = true;
+  v.actual = r.actual;
+  v.diverges = r.status != "pass";
+  v.message = r.status == "crash" || r.status == "timeout" ? r.status + ": " + r.message : r.message;
   return v;
 }
 
@@ -234,7 +322,7 @@ void removals(const json& node, json& root, const json::json_pointer& at, std::v
 }
 
 json minimise(adapter& a, const fuzz_options& o, json program, const run_options& ro) {
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < 60 && !g_stop_signal; ++round) {
     std::vector<json> candidates;
     json root = program;
     removals(root, root, json::json_pointer(), candidates);
@@ -255,20 +343,26 @@ json minimise(adapter& a, const fuzz_options& o, json program, const run_options
 }  // namespace
 
 json generate_program(std::uint64_t seed, int index) {
+  return generate_program(seed, index, [](const std::string&) { return true; });
+}
+
+json generate_program(std::uint64_t seed, int index, const std::function<bool(const std::string&)>& can) {
   rng r(seed * 0x100000001B3ull + static_cast<std::uint64_t>(index));
   int ntasks = 1 + r.below(4);
   json coros = json::object();
   json main = json::array();
   for (int i = 0; i < ntasks; ++i) {
-    coros["c" + std::to_string(i)] = worker(r, i, ntasks);
+    coros["c" + std::to_string(i)] = worker(r, i, ntasks, can);
     main.push_back({{"op", "create_task"}, {"name", tname(i)}, {"coro", "c" + std::to_string(i)}});
   }
   int ngather = 0;
   int actions = 2 + r.below(7);
-  for (int k = 0; k < actions; ++k) main.push_back(main_action(r, ntasks, ngather));
-  // Finish every task in a fixed order: asyncio.run's shutdown cancels leftovers in set order.
+  for (int k = 0; k < actions; ++k) main.push_back(main_action(r, ntasks, ngather, can));
+  // Finish every task in a fixed order: asyncio.run's shutdown cancels leftovers in set order. Without
+  // cancellation, awaiting each is enough: tasks only await later tasks, so every one finishes.
+  const bool cancel = can_all(can, {"op:call", "call:task.cancel"});
   for (int i = 0; i < ntasks; ++i) {
-    main.push_back({{"op", "call"}, {"target", tname(i)}, {"method", "cancel"}});
+    if (cancel) main.push_back({{"op", "call"}, {"target", tname(i)}, {"method", "cancel"}});
     main.push_back(try_any(json::array({{{"op", "await"}, {"target", tname(i)}}})));
   }
   std::string id = "FUZZ-" + std::to_string(seed) + "-" + std::to_string(index);
@@ -282,43 +376,86 @@ json generate_program(std::uint64_t seed, int index) {
           {"main", main}};
 }
 
+namespace {
+
+void report_divergence(adapter& a, const fuzz_options& o, const run_options& ro, const json& program) {
+  json small = minimise(a, o, program, ro);
+  auto orc = oracle_batch(o, {small}).front();
+  auto sv = check(a, small, orc, ro);
+  small["expected"] = {{"python", "oracle"}, {"trace", json::array()}};
+  for (const auto& e : orc.trace) small["expected"]["trace"].push_back(to_json(e));
+  namespace fs = std::filesystem;
+  fs::create_directories(fs::path(o.save_dir) / "FUZZ");
+  auto path = fs::path(o.save_dir) / "FUZZ" / (small["id"].get<std::string>() + ".json");
+  coroscope::support::write_file(path, small.dump(2) + "\n");
+  std::cerr << "DIVERGENCE " << small["id"].get<std::string>() << " on " << a.name() << " (minimised, saved to "
+            << path.string() << "): " << sv.message << "\n"
+            << small["main"].dump() << "\n"
+            << side_by_side(orc.trace, sv.actual) << "\n";
+}
+
+}  // namespace
+
 int run_fuzz(adapter& a, const fuzz_options& o, const run_options& ro) {
-  std::vector<json> programs;
-  for (int i = 0; i < o.count; ++i) programs.push_back(generate_program(o.seed, i));
+  const feature_test can = [&a](const std::string& f) { return a.supports(f); };
+  stop_signals signals;
+  // Programs are generated, answered and checked limits::fuzz_batch at a time: memory does not grow with
+  // --count, and a run of a billion goes on until done or interrupted.
   if (o.emit) {
-    for (const auto& p : programs) std::cout << p.dump() << "\n";
-    return 0;
-  }
-  std::cerr << "coroscope-fuzz: " << o.count << " programs (seed " << o.seed << ") on the oracle\n";
-  auto results = oracle_batch(o, programs);
-  int divergences = 0, compared = 0, skipped = 0;
-  for (int i = 0; i < o.count; ++i) {
-    if (i > 0 && i % 100 == 0) std::cerr << "coroscope-fuzz: " << i << "/" << o.count << " compared\n";
-    if (!results[i].ok) throw std::runtime_error("generated program " + std::to_string(i) + " is malformed: " + results[i].error);
-    if (results[i].ambiguous) {
-      ++skipped;  // equal timer deadlines: asyncio leaves their order undefined
-      continue;
+    for (int first = 0; first < o.count && !g_stop_signal; first += limits::fuzz_batch) {
+      std::string lines;
+      for (int i = first; i < first + std::min(limits::fuzz_batch, o.count - first); ++i)
+        lines += generate_program(o.seed, i, can).dump() + "\n";
+      coroscope::support::write_stdout(lines);
     }
-    ++compared;
-    auto v = check(a, programs[i], results[i], ro);
-    if (!v.diverges) continue;
-    ++divergences;
-    json small = minimise(a, o, programs[i], ro);
-    auto orc = oracle_batch(o, {small}).front();
-    auto sv = check(a, small, orc, ro);
-    small["expected"] = {{"python", "oracle"}, {"trace", json::array()}};
-    for (const auto& e : orc.trace) small["expected"]["trace"].push_back(to_json(e));
-    namespace fs = std::filesystem;
-    fs::create_directories(fs::path(o.save_dir) / "FUZZ");
-    auto path = fs::path(o.save_dir) / "FUZZ" / (small["id"].get<std::string>() + ".json");
-    std::ofstream(path) << small.dump(2) << "\n";
-    std::cerr << "DIVERGENCE " << small["id"].get<std::string>() << " on " << a.name() << " (minimised, saved to "
-              << path.string() << "): " << sv.message << "\n"
-              << small["main"].dump() << "\n"
-              << side_by_side(orc.trace, sv.actual) << "\n";
+    return g_stop_signal ? 128 + g_stop_signal : 0;
   }
-  std::cerr << "coroscope-fuzz: " << compared << " programs compared, " << skipped
-            << " skipped (equal timer deadlines), " << divergences << " divergence(s) on " << a.name() << "\n";
+  std::cerr << "coroscope-fuzz: " << o.count << " programs (seed " << o.seed << ") for " << a.name()
+            << " on the oracle\n";
+  // `count` programs should run: one the oracle finds ambiguous (equal timer deadlines, an order asyncio
+  // leaves undefined) or the runtime cannot run is replaced by the next index, up to 4 x count in all.
+  int divergences = 0, ran = 0, ambiguous = 0, unsupported = 0, generated = 0;
+  const int budget = static_cast<int>(std::min<long long>(4LL * o.count, INT32_MAX));
+  try {
+    while (ran < o.count && generated < budget && !g_stop_signal) {
+      std::vector<json> programs;
+      const int n = std::min(limits::fuzz_batch, o.count - ran);
+      for (int k = 0; k < n && generated < budget; ++k) programs.push_back(generate_program(o.seed, generated++, can));
+      auto results = oracle_batch(o, programs);
+      for (std::size_t i = 0; i < programs.size() && !g_stop_signal; ++i) {
+        if (!results[i].ok)
+          throw std::runtime_error("generated program " + programs[i]["id"].get<std::string>() +
+                                   " is malformed: " + results[i].error);
+        if (results[i].ambiguous) {
+          ++ambiguous;
+          continue;
+        }
+        auto v = check(a, programs[i], results[i], ro);
+        if (!v.ran) {
+          ++unsupported;
+          continue;
+        }
+        if (++ran % 100 == 0) std::cerr << "coroscope-fuzz: " << ran << "/" << o.count << " ran\n";
+        if (!v.diverges) continue;
+        ++divergences;
+        report_divergence(a, o, ro, programs[i]);
+      }
+    }
+  } catch (const interrupted&) {
+  }
+  if (g_stop_signal) std::cerr << "coroscope-fuzz: stopped by signal " << g_stop_signal << "\n";
+  std::cerr << "coroscope-fuzz: " << ran << " of " << o.count << " requested programs ran on " << a.name() << " ("
+            << generated << " generated: " << ambiguous << " skipped for equal timer deadlines, " << unsupported
+            << " unsupported), " << divergences << " divergence(s)\n";
+  if (g_stop_signal) return 128 + g_stop_signal;
+  if (ran == 0) {
+    std::cerr << "coroscope-fuzz: no program ran: " << a.name()
+              << " lacks features every generated program needs (see `coroscope-conform runtimes`); nothing was "
+                 "compared\n";
+    return 1;
+  }
+  if (ran < o.count)
+    std::cerr << "coroscope-fuzz: only " << ran << " of " << o.count << " requested programs ran\n";
   return divergences ? 1 : 0;
 }
 

@@ -9,8 +9,6 @@ namespace conform {
 
 namespace {
 
-const char* const k_statuses[] = {"pass", "fail", "unsupported", "note"};
-
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -38,6 +36,17 @@ std::string md_escape(const std::string& s) {
   return out;
 }
 
+// A matrix cell: the status, with why for the statuses that need one.
+std::string md_cell(const scenario_result& r) {
+  if (r.status == "unsupported" && !r.missing.empty()) {
+    std::string out = "unsupported (needs ";
+    for (std::size_t i = 0; i < r.missing.size(); ++i) out += (i ? ", `" : "`") + r.missing[i] + "`";
+    return out + ")";
+  }
+  if (r.status == "crash" || r.status == "timeout") return "**" + r.status + "**: " + md_escape(r.message);
+  return r.status;
+}
+
 json trace_json(const std::vector<event>& t) {
   json a = json::array();
   for (const auto& e : t) a.push_back(to_json(e));
@@ -61,6 +70,11 @@ std::string report_text(const std::vector<runtime_result>& runs) {
   std::ostringstream o;
   for (const auto& run : runs) {
     for (const auto& r : run.results) {
+      if (r.status == "crash" || r.status == "timeout") {
+        o << (r.status == "crash" ? "CRASH " : "TIMEOUT ") << run.runtime << " " << r.s->id << ": " << r.s->title
+          << "\n  " << r.s->file << "\n  " << r.message << "\n\n";
+        continue;
+      }
       if (r.status != "fail" && r.status != "note") continue;
       o << (r.status == "fail" ? "FAIL " : "NOTE ") << run.runtime << " " << r.s->id << " (" << r.s->authority
         << (r.s->version_specific() ? ", version-specific" : "") << "): " << r.s->title << "\n"
@@ -71,7 +85,7 @@ std::string report_text(const std::vector<runtime_result>& runs) {
   for (const auto& run : runs) {
     o << run.runtime << ": " << run.results.size() << " scenarios, " << run.count("pass") << " pass, "
       << run.count("fail") << " fail, " << run.count("unsupported") << " unsupported, " << run.count("note")
-      << " note\n";
+      << " note, " << run.count("crash") << " crash, " << run.count("timeout") << " timeout\n";
   }
   return o.str();
 }
@@ -80,7 +94,7 @@ json report_json(const std::vector<runtime_result>& runs) {
   json out{{"tool", "coroscope-conform"}, {"schema", 1}, {"runs", json::array()}};
   for (const auto& run : runs) {
     json summary{{"total", run.results.size()}};
-    for (const char* st : k_statuses) summary[st] = run.count(st);
+    for (const auto& st : all_statuses()) summary[st] = run.count(st);
     json scenarios = json::array();
     for (const auto& r : run.results) {
       scenarios.push_back({{"id", r.s->id},
@@ -91,6 +105,7 @@ json report_json(const std::vector<runtime_result>& runs) {
                            {"status", r.status},
                            {"duration", r.duration_ms / 1000.0},
                            {"message", r.message},
+                           {"missing_features", r.missing},
                            {"expected", trace_json(r.s->expected)},
                            {"actual", trace_json(r.actual)}});
     }
@@ -110,7 +125,8 @@ std::string report_junit(const std::vector<runtime_result>& runs) {
     double total = 0;
     for (const auto& r : run.results) total += r.duration_ms;
     o << "  <testsuite name=\"conformance." << xml_escape(run.runtime) << "\" tests=\"" << run.results.size()
-      << "\" failures=\"" << run.count("fail") << "\" errors=\"0\" skipped=\"" << run.count("unsupported")
+      << "\" failures=\"" << run.count("fail") << "\" errors=\"" << run.count("crash") + run.count("timeout")
+      << "\" skipped=\"" << run.count("unsupported")
       << "\" time=\"" << seconds(total) << "\">\n";
     for (const auto& r : run.results) {
       o << "    <testcase classname=\"" << xml_escape(run.runtime + "." + r.s->group) << "\" name=\""
@@ -123,6 +139,8 @@ std::string report_junit(const std::vector<runtime_result>& runs) {
       if (r.status == "fail")
         o << "      <failure message=\"" << xml_escape(r.message) << "\">"
           << xml_escape(side_by_side(r.s->expected, r.actual)) << "</failure>\n";
+      else if (r.status == "crash" || r.status == "timeout")
+        o << "      <error type=\"" << r.status << "\" message=\"" << xml_escape(r.status + ": " + r.message) << "\"/>\n";
       else if (r.status == "unsupported")
         o << "      <skipped message=\"" << xml_escape("unsupported: " + r.message) << "\"/>\n";
       else
@@ -156,13 +174,14 @@ std::string report_markdown(const std::vector<runtime_result>& runs) {
   for (const auto* s : order) {
     o << "| " << s->id << " | " << s->group << " | " << s->authority << (s->version_specific() ? " (VER)" : "")
       << " | " << md_escape(s->title) << " |";
-    for (const auto* r : by_id[s->id]) o << " " << r->status << " |";
+    for (const auto* r : by_id[s->id]) o << " " << md_cell(*r) << " |";
     o << "\n";
   }
   o << "| **total** | | | |";
   for (const auto& run : runs)
     o << " " << run.count("pass") << " pass, " << run.count("fail") << " fail, " << run.count("unsupported")
-      << " unsupported, " << run.count("note") << " note |";
+      << " unsupported, " << run.count("note") << " note, " << run.count("crash") << " crash, " << run.count("timeout")
+      << " timeout |";
   o << "\n";
   return o.str();
 }

@@ -3,6 +3,7 @@
 // traits class for conform::interpreter<R> plus a few lines deriving from `adapter`.
 #include <conform/model.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,12 @@ namespace conform {
 struct run_options {
   // Real-time adapters: wall-clock milliseconds per scenario millisecond.
   double time_scale = 2.0;
+  // The runner's limits (conform::run_scenario): each scenario runs in a forked child, killed after
+  // time_limit_ms of wall-clock time, its address space capped at memory_limit_mb (0: no cap).
+  // isolate = false runs in the runner's own process (for a debugger): then a crash ends the run.
+  double time_limit_ms = 10000;
+  std::size_t memory_limit_mb = 2048;
+  bool isolate = true;
 };
 
 class adapter {

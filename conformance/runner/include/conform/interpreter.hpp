@@ -31,7 +31,9 @@ struct run_outcome {
 inline bool is_return(const json& r) { return r.is_object() && r.contains("$return"); }
 inline json no_return() { return json(json::value_t::discarded); }
 
-// Errors of the scenario or of the adapter itself: an `except` clause never catches them.
+// Errors of the scenario, of the adapter itself or of the run's budget: an `except` clause never catches
+// them. A JSON library error would be a defect of the interpreter: it must stop the run, not become a
+// scenario's RuntimeError.
 inline bool is_internal(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
@@ -39,9 +41,33 @@ inline bool is_internal(const std::exception_ptr& e) {
     return true;
   } catch (const unsupported_error&) {
     return true;
+  } catch (const budget_error&) {
+    return true;
+  } catch (const json::exception&) {
+    return true;
   } catch (...) {
     return false;
   }
+}
+
+// Where a step is, for error messages: a chain of segments ("main", "[2]", ".body", ...) that the
+// coroutine frames of nested steps share, so a program nested n deep holds n segments, not n paths of
+// length n (which made deep `try` nesting quadratic). Turned into text only when an error names it.
+struct step_path_node;
+using step_path = std::shared_ptr<const step_path_node>;
+struct step_path_node {
+  step_path parent;
+  std::string segment;
+};
+inline step_path path_at(step_path parent, std::string segment) {
+  return std::make_shared<const step_path_node>(step_path_node{std::move(parent), std::move(segment)});
+}
+inline std::string text(const step_path& w) {
+  std::vector<const std::string*> parts;
+  for (const step_path_node* n = w.get(); n; n = n->parent.get()) parts.push_back(&n->segment);
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += **it;
+  return out;
 }
 
 template <class R>
@@ -62,7 +88,7 @@ public:
 
   std::vector<event> run() {
     rt_.set_event_sink([this](const std::string& label, const std::string& text) { emit(label, text); });
-    run_outcome out = rt_.run([this]() { return body(&doc_["main"], "main", "main"); });
+    run_outcome out = rt_.run([this]() { return body(&doc_["main"], "main", path_at(nullptr, "main")); });
     if (fatal_) std::rethrow_exception(fatal_);
     switch (out.how) {
       case run_outcome::kind::value:
@@ -84,7 +110,18 @@ public:
   }
 
   void emit(const std::string& label, const std::string& text) {
-    if (recording_) trace_.push_back({std::llround(rt_.now_ms()), label, text});
+    if (!recording_) return;
+    trace_bytes_ += label.size() + text.size() + sizeof(event);
+    if (trace_bytes_ > limits::trace_budget_bytes) {
+      // Called from the runtime's own callbacks too: the next step stops the run.
+      recording_ = false;
+      if (!fatal_)
+        fatal_ = std::make_exception_ptr(budget_error(where_ + ": run-time budget: the trace grew beyond " +
+                                                      std::to_string(limits::trace_budget_bytes) +
+                                                      " bytes (limits::trace_budget_bytes); the run was stopped"));
+      return;
+    }
+    trace_.push_back({std::llround(rt_.now_ms()), label, text});
   }
 
 private:
@@ -117,34 +154,11 @@ private:
   }
 
   // ---- coroutine bodies ------------------------------------------------------------------------------
-  static json substitute(const json& node, const json& args) {
-    if (node.is_string()) {
-      std::string s = node;
-      for (auto& [k, v] : args.items()) {
-        std::string token = "${" + k + "}";
-        if (s == token) return v;
-        for (std::size_t at = s.find(token); at != std::string::npos; at = s.find(token, at))
-          s.replace(at, token.size(), v.is_string() ? v.template get<std::string>() : v.dump());
-      }
-      return s;
-    }
-    if (node.is_array()) {
-      json out = json::array();
-      for (const auto& n : node) out.push_back(substitute(n, args));
-      return out;
-    }
-    if (node.is_object()) {
-      json out = json::object();
-      for (auto& [k, v] : node.items()) out[k] = substitute(v, args);
-      return out;
-    }
-    return node;
-  }
   const json* instantiate(const json& spec) {
-    bodies_.push_back(substitute(doc_["coros"][spec["coro"].template get<std::string>()], spec.value("args", json::object())));
+    bodies_.push_back(substitute_args(doc_["coros"][spec["coro"].template get<std::string>()], spec.value("args", json::object())));
     return &bodies_.back();
   }
-  co body(const json* steps, std::string label, std::string path) {
+  co body(const json* steps, std::string label, step_path path) {
     auto e = std::make_shared<env>();
     e->label = std::move(label);
     std::exception_ptr err;
@@ -167,7 +181,7 @@ private:
       return arg{item.get<std::string>(), s.kind, s.obj, std::nullopt};
     }
     const std::string name = item["coro"];
-    return arg{"coro:" + name, "coro", object{}, body(instantiate(item), label, "coros." + name)};
+    return arg{"coro:" + name, "coro", object{}, body(instantiate(item), label, path_at(nullptr, "coros." + name))};
   }
 
   // ---- values ----------------------------------------------------------------------------------------
@@ -205,7 +219,11 @@ private:
   }
   static std::string call_label(const json& s) {
     std::string args;
-    for (const auto& a : s.value("args", json::array())) args += (args.empty() ? "" : ",") + a.dump();
+    for (const auto& a : s.value("args", json::array())) {
+      // Appended piecewise: `"," + a.dump()` trips g++ 12's false -Wrestrict (PR 105329) in users' builds.
+      if (!args.empty()) args += ',';
+      args += a.dump();
+    }
     return s["target"].template get<std::string>() + "." + s["method"].template get<std::string>() + "(" + args + ")";
   }
 
@@ -222,12 +240,25 @@ private:
     return it == objects_.end() || !method_awaits(it->second.kind, s["method"]);
   }
 
-  co run_steps(const json* steps, env_ptr e, std::string path) {
+  // Every step executed passes here (limits::step_budget). Once the run has a fatal error, every step
+  // raises it, so a run that went wrong ends instead of running on.
+  void spend(const step_path& p) {
+    if (fatal_) std::rethrow_exception(fatal_);
+    if (++executed_ > limits::step_budget) {
+      fatal_ = std::make_exception_ptr(budget_error(
+          where_ + ": " + text(p) + ": run-time budget: the run executed more than " + std::to_string(limits::step_budget) +
+          " steps (limits::step_budget), more than the program can ask for: the runtime ran some of them again"));
+      std::rethrow_exception(fatal_);
+    }
+  }
+
+  co run_steps(const json* steps, env_ptr e, step_path path) {
     for (std::size_t i = 0; i < steps->size(); ++i) {
       const json& s = (*steps)[i];
-      std::string p = path + "[" + std::to_string(i) + "]";
+      step_path p = path_at(path, "[" + std::to_string(i) + "]");
+      spend(p);
       if (is_sync(s)) {
-        sync_step(s, *e, p);
+        sync_step(s, *e, text(p));
         continue;
       }
       json r = co_await async_step(&s, e, p);
@@ -239,7 +270,11 @@ private:
   void callback(const json* steps, const std::string& path) {
     env e{"cb", {}};
     try {
-      for (std::size_t i = 0; i < steps->size(); ++i) sync_step((*steps)[i], e, path + "[" + std::to_string(i) + "]");
+      for (std::size_t i = 0; i < steps->size(); ++i) {
+        step_path p = path_at(nullptr, path + "[" + std::to_string(i) + "]");
+        spend(p);
+        sync_step((*steps)[i], e, text(p));
+      }
     } catch (...) {
       auto err = std::current_exception();
       if (is_internal(err) && !fatal_) fatal_ = err;
@@ -266,7 +301,7 @@ private:
       const std::string name = s["name"];
       std::optional<object> group;
       if (s.contains("group")) group = lookup(s["group"], p + ".group").obj;
-      co c = body(instantiate(s), name, "coros." + s["coro"].template get<std::string>());
+      co c = body(instantiate(s), name, path_at(nullptr, "coros." + s["coro"].template get<std::string>()));
       bind(s["name"], "task", rt_.spawn(std::move(c), name, group ? &*group : nullptr));
     } else if (op == "gather") {
       const std::string name = s["name"];
@@ -361,37 +396,37 @@ private:
     co_return out;
   }
 
-  std::function<co()> body_fn(const json& s, const char* key, env_ptr e, std::string p) {
+  std::function<co()> body_fn(const json& s, const char* key, env_ptr e, step_path p) {
     const json* steps = s.contains(key) ? &s[key] : &empty_;
     return [this, steps, e, p] { return run_steps(steps, e, p); };
   }
 
-  co async_step(const json* sp, env_ptr e, std::string p) {
+  co async_step(const json* sp, env_ptr e, step_path w) {
     const json& s = *sp;
     const std::string op = s["op"];
     if (op == "sleep" || op == "yield") {
       co_await rt_.sleep(op == "sleep" ? s["ms"].template get<double>() : 0.0);
     } else if (op == "return") {
-      co_return json{{"$return", evaluate(s.value("value", json()), p + ".value")}};
+      co_return json{{"$return", evaluate(s.value("value", json()), text(w) + ".value")}};
     } else if (op == "await") {
       if (s.contains("coro")) {
         const std::string name = s["coro"];
-        co_await outcome("await coro:" + name, e, sp, body(instantiate(s), e->label, "coros." + name));
+        co_await outcome("await coro:" + name, e, sp, body(instantiate(s), e->label, path_at(nullptr, "coros." + name)));
       } else {
-        auto& target = lookup(s["target"], p + ".target");
+        auto& target = lookup(s["target"], text(w) + ".target");
         std::string kind = target.kind;
         object obj = target.obj;
         if (kind == "next") objects_.erase(s["target"].template get<std::string>());  // awaited once
         co_await outcome("await " + s["target"].template get<std::string>(), e, sp, rt_.await_obj(kind, obj));
       }
     } else if (op == "call") {
-      slot target = resolve(s["target"], p + ".target");
+      slot target = resolve(s["target"], text(w) + ".target");
       co_await outcome(call_label(s), e, sp, rt_.call_async(target.kind, target.obj, s["method"], s.value("args", json::array())));
     } else if (op == "wait") {
       std::vector<arg> items;
       std::vector<std::string> names;
       for (std::size_t i = 0; i < s["items"].size(); ++i) {
-        items.push_back(make_arg(s["items"][i], "", p + ".items[" + std::to_string(i) + "]"));
+        items.push_back(make_arg(s["items"][i], "", text(w) + ".items[" + std::to_string(i) + "]"));
         names.push_back(s["items"][i]);
       }
       co_await outcome("wait", e, sp,
@@ -399,8 +434,8 @@ private:
                                                   opt_ms(s, "timeout_ms"))));
     } else if (op == "wait_for") {
       arg a = s.contains("coro") ? make_arg(json{{"coro", s["coro"]}, {"args", s.value("args", json::object())}},
-                                            "wait_for.inner", p)
-                                 : make_arg(s["target"], "wait_for.inner", p + ".target");
+                                            "wait_for.inner", text(w))
+                                 : make_arg(s["target"], "wait_for.inner", text(w) + ".target");
       std::string label = "wait_for " + a.label;
       co_await outcome(label, e, sp, rt_.wait_for(std::move(a), opt_ms(s, "timeout_ms")));
     } else if (op == "as_completed") {
@@ -408,9 +443,9 @@ private:
       // temporaries twice across the suspension.
       std::vector<arg> items;
       for (std::size_t i = 0; i < s["items"].size(); ++i)
-        items.push_back(make_arg(s["items"][i], "as_completed." + std::to_string(i), p + ".items[" + std::to_string(i) + "]"));
+        items.push_back(make_arg(s["items"][i], "as_completed." + std::to_string(i), text(w) + ".items[" + std::to_string(i) + "]"));
       std::string var = s.value("as", std::string("next"));
-      std::function<co()> each = body_fn(s, "each", e, p + ".each");
+      std::function<co()> each = body_fn(s, "each", e, path_at(w, ".each"));
       std::function<co(object)> step_each = [this, var, each](object next) {
         objects_[var] = slot{"next", std::move(next)};
         return each();
@@ -425,26 +460,26 @@ private:
       std::function<void(object)> bind_cm = [this, name](object cm) {
         if (name.is_string()) bind(name, "timeout", std::move(cm));
       };
-      std::function<co()> inner = body_fn(s, "body", e, p + ".body");
+      std::function<co()> inner = body_fn(s, "body", e, path_at(w, ".body"));
       json r = co_await rt_.timeout(delay, at, bind_cm, inner);
       if (is_return(r)) co_return r;
     } else if (op == "task_group") {
       json name = s["name"];
       std::function<void(object)> bind_tg = [this, name](object tg) { bind(name, "task_group", std::move(tg)); };
-      std::function<co()> inner = body_fn(s, "body", e, p + ".body");
+      std::function<co()> inner = body_fn(s, "body", e, path_at(w, ".body"));
       json r = co_await rt_.task_group(bind_tg, inner);
       if (is_return(r)) co_return r;
     } else if (op == "with") {
-      auto& target = lookup(s["target"], p + ".target");
+      auto& target = lookup(s["target"], text(w) + ".target");
       std::string kind = target.kind;
       object obj = target.obj;
-      std::function<co()> inner = body_fn(s, "body", e, p + ".body");
+      std::function<co()> inner = body_fn(s, "body", e, path_at(w, ".body"));
       json r = co_await rt_.with(kind, obj, inner);
       if (is_return(r)) co_return r;
     } else if (op == "to_thread") {
-      co_await outcome("await to_thread", e, sp, rt_.to_thread(job(s, p)));
+      co_await outcome("await to_thread", e, sp, rt_.to_thread(job(s, text(w))));
     } else if (op == "try") {
-      json r = co_await try_step(sp, e, p);
+      json r = co_await try_step(sp, e, w);
       if (is_return(r)) co_return r;
     } else {
       throw unsupported_error("op:" + op);
@@ -452,12 +487,12 @@ private:
     co_return no_return();
   }
 
-  co try_step(const json* sp, env_ptr e, std::string p) {
+  co try_step(const json* sp, env_ptr e, step_path w) {
     const json& s = *sp;
     std::exception_ptr pending;
     json result = no_return();
     try {
-      result = co_await run_steps(s.contains("body") ? &s["body"] : &empty_, e, p + ".body");
+      result = co_await run_steps(s.contains("body") ? &s["body"] : &empty_, e, path_at(w, ".body"));
     } catch (...) {
       pending = std::current_exception();
     }
@@ -472,7 +507,7 @@ private:
         e->handling.push_back(handled);
         try {
           result = co_await run_steps(h.contains("body") ? &h["body"] : &empty_, e,
-                                      p + ".except[" + std::to_string(i) + "].body");
+                                      path_at(w, ".except[" + std::to_string(i) + "].body"));
         } catch (...) {
           pending = std::current_exception();
         }
@@ -481,7 +516,7 @@ private:
       }
     }
     if (s.contains("finally")) {
-      json r = co_await run_steps(&s["finally"], e, p + ".finally");
+      json r = co_await run_steps(&s["finally"], e, path_at(w, ".finally"));
       if (is_return(r)) co_return r;  // a return in finally discards a pending exception, as in Python
     }
     if (pending) std::rethrow_exception(pending);
@@ -498,6 +533,8 @@ private:
   std::deque<json> bodies_;
   std::vector<event> trace_;
   std::exception_ptr fatal_;
+  std::uint64_t executed_ = 0;
+  std::size_t trace_bytes_ = 0;
   bool recording_ = true;
   const std::thread::id loop_thread_ = std::this_thread::get_id();  // the oracle's main_thread
 };

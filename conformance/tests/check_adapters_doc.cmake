@@ -1,0 +1,75 @@
+cmake_minimum_required(VERSION 3.25)
+# ctest driver: ADAPTERS.md's example is real. Installs the build tree into a scratch prefix, extracts every
+# code block marked `<!-- file: NAME -->` from ADAPTERS.md into a fresh project, configures it with only
+# CMAKE_PREFIX_PATH (find_package(coroscope COMPONENTS conform)), builds it warning-free, and runs it: the
+# statuses must be exactly EXPECT's and the summary exactly the one the page quotes.
+# Inputs: BUILD_DIR, DOC, EXPECT, WORK_DIR, CXX.
+file(REMOVE_RECURSE ${WORK_DIR})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "install failed: ${err}")
+endif()
+
+file(READ ${DOC} doc)
+set(rest "${doc}")
+set(files)
+while(TRUE)
+  string(FIND "${rest}" "<!-- file: " at)
+  if(at EQUAL -1)
+    break()
+  endif()
+  math(EXPR at "${at} + 11")
+  string(SUBSTRING "${rest}" ${at} -1 rest)
+  string(FIND "${rest}" " -->" end)
+  string(SUBSTRING "${rest}" 0 ${end} name)
+  string(FIND "${rest}" "```" open)
+  string(SUBSTRING "${rest}" ${open} -1 rest)
+  string(FIND "${rest}" "\n" eol)
+  math(EXPR eol "${eol} + 1")
+  string(SUBSTRING "${rest}" ${eol} -1 rest)
+  string(FIND "${rest}" "\n```" close)
+  math(EXPR close "${close} + 1")
+  string(SUBSTRING "${rest}" 0 ${close} body)
+  string(SUBSTRING "${rest}" ${close} -1 rest)
+  file(WRITE ${WORK_DIR}/src/${name} "${body}")
+  list(APPEND files ${name})
+endwhile()
+if(NOT "CMakeLists.txt" IN_LIST files)
+  message(FATAL_ERROR "${DOC} has no <!-- file: CMakeLists.txt --> block (found: ${files})")
+endif()
+
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${WORK_DIR}/src -B ${WORK_DIR}/build -DCMAKE_CXX_COMPILER=${CXX}
+                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
+                        "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "configuring the example failed:\n${out}\n${err}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "building the example failed:\n${out}\n${err}")
+endif()
+file(GLOB runner LIST_DIRECTORIES false ${WORK_DIR}/build/*-conform)
+if(NOT runner)
+  message(FATAL_ERROR "the example built no *-conform executable")
+endif()
+
+# No --scenarios: the runner must find the installed scenarios by itself.
+execute_process(COMMAND ${runner} run --runtime lifo --expect ${EXPECT}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the example's statuses differ from ${EXPECT} (exit ${rc}):\n${out}\n${err}")
+endif()
+string(REGEX MATCH "lifo: [0-9]+ scenarios[^\n]*" quoted "${doc}")
+string(REGEX MATCH "lifo: [0-9]+ scenarios[^\n]*" got "${out}${err}")
+if(NOT quoted STREQUAL got)
+  message(FATAL_ERROR "${DOC} quotes \"${quoted}\", the example prints \"${got}\"")
+endif()
+execute_process(COMMAND ${runner} list RESULT_VARIABLE rc OUTPUT_VARIABLE listing)
+string(REGEX MATCHALL "\n" lines "${listing}")
+list(LENGTH lines n)
+if(NOT rc EQUAL 0 OR n LESS 180)
+  message(FATAL_ERROR "`list` from the installed scenarios gave ${n} lines (exit ${rc})")
+endif()
+message(STATUS "${DOC}'s example builds against the installed kit: ${got}")
