@@ -26,11 +26,35 @@ std::optional<double> report_data::ratio_to_floor(const bench_run& run, const st
   return std::isfinite(ratio) && ratio > 0 ? std::optional(ratio) : std::nullopt;  // no ratio of extremes
 }
 
+std::optional<double> report_data::instructions_per_op(const std::string& runtime, const std::string& workload) const {
+  auto r = instructions.find(runtime);
+  if (r == instructions.end()) return std::nullopt;
+  auto w = r->second.find(workload);
+  if (w == r->second.end()) return std::nullopt;
+  return w->second;
+}
+
+std::string format_instructions(double per_op) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.0f instr", per_op);
+  return buf;
+}
+
 report_data analyse(const report_input& input, const report_options& options) {
   report_data d;
   d.input = &input;
   d.options = options;
   d.runs = latest_runs(input.bench);
+  std::map<std::string, std::string> instruction_dates;
+  for (const auto& r : input.bench) {
+    if (!r.instruction_counts || r.date < instruction_dates[r.runtime]) continue;
+    instruction_dates[r.runtime] = r.date;
+    auto& per_workload = d.instructions[r.runtime];
+    per_workload.clear();
+    for (const auto& c : r.cases)
+      if (auto it = c.counters.find("instructions_per_op"); it != c.counters.end() && std::isfinite(it->second))
+        per_workload[c.name] = it->second;
+  }
   for (const auto* r : d.runs) {
     if (r->runtime == "floor") d.floor = r;
     for (const auto& c : r->cases) {

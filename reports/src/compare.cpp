@@ -104,6 +104,7 @@ int runtime_rank(const std::string& runtime) {
 std::vector<const bench_run*> latest_runs(const std::vector<bench_run>& runs) {
   std::map<std::string, const bench_run*> latest;
   for (const auto& r : runs) {
+    if (r.instruction_counts) continue;
     auto& slot = latest[r.runtime];
     if (!slot || r.date >= slot->date) slot = &r;  // ties: the later argument wins
   }

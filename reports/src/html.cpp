@@ -242,7 +242,8 @@ std::string scaling_charts(const report_data& d) {
 // Each runtime given several runs: every workload's value relative to its first run, run by run.
 std::string history_charts(const report_data& d) {
   std::map<std::string, std::vector<const bench_run*>> by_runtime;
-  for (const auto& r : d.input->bench) by_runtime[r.runtime].push_back(&r);
+  for (const auto& r : d.input->bench)
+    if (!r.instruction_counts) by_runtime[r.runtime].push_back(&r);
   std::ostringstream s;
   for (auto& [runtime, runs] : by_runtime) {
     if (runs.size() < 2) continue;
@@ -352,6 +353,7 @@ void benchmark_table(std::ostringstream& s, const report_data& d) {
         if (r != d.floor)
           if (auto ratio = d.ratio_to_floor(*r, w)) s << " <span class=\"muted\">" << h(format_ratio(*ratio)) << "</span>";
         s << " <span class=\"muted\">n=" << c->samples(d.options.compare.which).size() << "</span>";
+        if (auto i = d.instructions_per_op(r->runtime, w)) s << " <span class=\"muted\">" << h(format_instructions(*i)) << "</span>";
       }
       s << "</td>";
     }

@@ -34,6 +34,7 @@ std::string cell(const report_data& d, const bench_run& run, const std::string& 
   std::string text = v->bytes ? format_bytes(v->value) : format_time(v->value);
   if (&run != d.floor)
     if (auto r = d.ratio_to_floor(run, workload)) text += " (" + format_ratio(*r) + ")";
+  if (auto i = d.instructions_per_op(run.runtime, workload)) text += ", " + format_instructions(*i);
   return text;
 }
 
@@ -43,6 +44,7 @@ void benchmarks_section(std::ostringstream& out, const report_data& d) {
   out << "## Benchmarks\n\n";
   out << "Median " << which << " time per iteration";
   if (d.floor) out << "; in parentheses, the ratio to the floor (the hand-written minimum) of the same run";
+  if (!d.instructions.empty()) out << "; \"instr\": instructions per iteration, counted by callgrind (run.sh instructions)";
   out << ". Memory rows are bytes per suspended task.\n\n";
   out << "| workload |";
   for (const auto* r : d.runs) out << ' ' << md(r->runtime) << " |";

@@ -33,6 +33,9 @@ struct bench_run {
   std::map<std::string, std::string> context;  // scalar context entries, printed as text
   std::vector<bench_case> cases;               // in file order
   std::map<std::string, std::string> skipped;  // workload name -> why this runtime does not run it
+  // context.mode "instructions" (benchmarks/run.sh instructions): counters only, no times. Shown beside
+  // the same runtime's times, never compared or charted as a run of its own.
+  bool instruction_counts = false;
 
   const bench_case* find(const std::string& name) const;
 };

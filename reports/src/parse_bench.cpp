@@ -81,6 +81,7 @@ bench_run parse_bench_doc(const nlohmann::json& doc, const std::string& file) {
   run.runtime = run.context.count("runtime") ? run.context["runtime"]
                                              : std::filesystem::path(file).stem().string();
   run.date = run.context.count("date") ? run.context["date"] : "";
+  run.instruction_counts = run.context.count("mode") && run.context["mode"] == "instructions";
   if (run.context.count("skipped_workloads")) run.skipped = parse_skipped(run.context["skipped_workloads"]);
 
   const field list = root.at("benchmarks");

@@ -46,6 +46,10 @@ struct report_data {
   std::string status = "pass";          // pass | fail | error
   int exit_code = 0;
 
+  // runtime -> workload -> instructions per op, from runs of benchmarks/run.sh instructions (the latest wins).
+  std::map<std::string, std::map<std::string, double>> instructions;
+  std::optional<double> instructions_per_op(const std::string& runtime, const std::string& workload) const;
+
   // value / floor's value for the same workload, when both exist.
   std::optional<double> ratio_to_floor(const bench_run& run, const std::string& workload) const;
 };
@@ -66,6 +70,7 @@ std::string render_verdict_json(const report_data& data);
 
 // Text helpers shared by the renderers.
 std::string format_time(double ns);
+std::string format_instructions(double per_op);  // "870 instr"
 std::string format_bytes(double bytes);
 std::string format_ratio(double ratio);
 std::string format_percent(double fraction);

@@ -56,6 +56,19 @@ TEST(Markdown, ShowsRatiosToTheFloorAndSkippedWorkloads) {
   EXPECT_NE(md.find("- coroscope, BM\\_Queue/pipeline: needs coroscope::queue (issue 3)"), std::string::npos);
 }
 
+TEST(Markdown, ShowsInstructionCountsBesideTheTimesOfTheSameRuntime) {
+  report_input in = fixture_input();
+  in.bench.push_back(parse_bench_text(R"({"context":{"runtime":"coroscope","mode":"instructions","date":"2099-01-01"},
+    "benchmarks":[{"name":"BM_Spawn","run_name":"BM_Spawn","run_type":"iteration","iterations":2000,
+                   "real_time":0,"cpu_time":0,"time_unit":"ns","instructions_per_op":870.4}]})",
+                                      "coroscope-instructions.json"));
+  const report_data d = analyse(in, {});
+  const std::string md = render_markdown(d);
+  // The count joins the timing run's cell; an instruction run (no times) is not a column of its own.
+  EXPECT_NE(md.find("| BM\\_Spawn | 15.2 ns | 21.2 ns (1.40×), 870 instr | 379 ns (25.0×) |"), std::string::npos) << md;
+  EXPECT_NE(render_html(d).find("870 instr"), std::string::npos);
+}
+
 TEST(Markdown, StaysUnderTheStepSummaryLimitWithThousandsOfFindings) {
   report_input in = fixture_input();
   lint_run lint;

@@ -24,7 +24,7 @@ template <class F>
 finally(F) -> finally<F>;
 }  // namespace
 
-task<void> wait_impl(std::vector<future_core*> fs, return_when rw, std::optional<duration> timeout) {
+task<std::exception_ptr> wait_impl(std::vector<future_core*> fs, return_when rw, std::optional<duration> timeout) {
   event_loop& loop = get_running_loop();
   future<void> waiter(loop);
   rc_ptr<wait_state> st(new wait_state(fs.size(), rw, waiter));
@@ -36,33 +36,38 @@ task<void> wait_impl(std::vector<future_core*> fs, return_when rw, std::optional
     st->timeout_.cancel();
     for (auto* f : fs) unbind_callback<wait_state, &wait_state::on_completion>(*f, st.get());
   }};
-  co_await waiter;
+  co_return co_await quietly(waiter);
 }
 
-task<void> cancel_and_wait(future_ref f) {
+// timeout_error with the CancelledError nested (its __cause__), as std::throw_with_nested would make it.
+// The nesting captures the exception being handled, so the cancellation is rethrown once to be caught
+// here; that unwind is the timeout's, never a cancellation's.
+struct nested_timeout_error : timeout_error, std::nested_exception {};
+std::exception_ptr timeout_caused_by(const std::exception_ptr& cancellation) {
+  try {
+    std::rethrow_exception(cancellation);
+  } catch (...) {
+    return std::make_exception_ptr(nested_timeout_error());
+  }
+}
+
+task<std::exception_ptr> cancel_and_wait(future_ref f) {
   future<void> waiter(f.get_loop());
   auto* fc = f.core_ptr();
   fc->add_done_callback(release_waiter(waiter.core_ptr()));
   finally cleanup{[&] { fc->remove_done_callback(&release_waiter_callback, waiter.core_ptr()); }};
   f.cancel();
-  co_await waiter;
+  co_return co_await quietly(waiter);
 }
 
-task<void> wait_for_core(future_ref f, duration timeout) {
+task<std::exception_ptr> wait_for_core(future_ref f, duration timeout) {
   event_loop& loop = get_running_loop();
   auto* fc = f.core_ptr();
   if (timeout.count() <= 0) {
     // A coroutine is cancelled before its first step (WF-003).
-    if (fc->done()) co_return;
-    co_await cancel_and_wait(f);
-    if (fc->cancelled()) {
-      try {
-        std::rethrow_exception(fc->make_cancelled_error());
-      } catch (const cancelled_error&) {
-        std::throw_with_nested(timeout_error());
-      }
-    }
-    co_return;
+    if (fc->done()) co_return nullptr;
+    if (auto own = co_await cancel_and_wait(f)) co_return own;
+    co_return fc->cancelled() ? timeout_caused_by(fc->make_cancelled_error()) : nullptr;
   }
 
   future<void> waiter(loop);
@@ -72,25 +77,15 @@ task<void> wait_for_core(future_ref f, duration timeout) {
   finally cancel_timer{[&] { th.cancel(); }};
   fc->add_done_callback(release_waiter(waiter.core_ptr()));
 
-  std::exception_ptr outer_cancel;
-  try {
-    co_await waiter;
-  } catch (const cancelled_error&) {
-    outer_cancel = std::current_exception();
-  }
-  if (fc->done()) co_return;  // finished, or a late cancellation lost in the race (3.11, WF-008)
+  std::exception_ptr own = co_await quietly(waiter);
+  if (fc->done()) co_return nullptr;  // finished, or a late cancellation lost in the race (3.11, WF-008)
   fc->remove_done_callback(&release_waiter_callback, waiter.core_ptr());
-  if (mutant::is(mutant::wait_for_keeps_inner) && !outer_cancel) throw timeout_error();
+  if (mutant::is(mutant::wait_for_keeps_inner) && !own) co_return std::make_exception_ptr(timeout_error());
   // The inner must not run after wait_for returns: cancel it and wait for the cancellation to finish.
-  co_await cancel_and_wait(f);
-  if (outer_cancel) std::rethrow_exception(outer_cancel);
-  if (fc->cancelled()) {
-    try {
-      std::rethrow_exception(fc->make_cancelled_error());
-    } catch (const cancelled_error&) {
-      std::throw_with_nested(timeout_error());
-    }
-  }
+  std::exception_ptr again = co_await cancel_and_wait(f);
+  if (own) co_return own;
+  if (again) co_return again;
+  co_return fc->cancelled() ? timeout_caused_by(fc->make_cancelled_error()) : nullptr;
 }
 
 }  // namespace coroscope::detail
@@ -138,9 +133,9 @@ task<future_core*> as_completed_state::get() {
     getters.push_back(getter);
     std::exception_ptr err;
     try {
-      co_await getter;
+      err = co_await quietly(getter);
     } catch (...) {
-      err = std::current_exception();
+      err = std::current_exception();  // no running task: raised by the await itself
     }
     if (err) {
       getter.cancel();
@@ -150,7 +145,7 @@ task<future_core*> as_completed_state::get() {
           break;
         }
       if (!done.empty() && !getter.cancelled()) wakeup_next();  // pass a wake-up we cannot use on
-      std::rethrow_exception(err);
+      co_await raise(std::move(err));
     }
   }
   future_core* f = done.front();

@@ -78,7 +78,7 @@ void loop_anchor::post(handle_node* n) {
     std::lock_guard<std::mutex> g(m);
     if (!open) {
       n->release();
-      throw std::runtime_error("coroscope: Event loop is closed");
+      throw loop_closed_error("coroscope: Event loop is closed");
     }
     pending.push_back(n);
     first = pending.size() == 1;
@@ -170,7 +170,7 @@ time_point event_loop::now() const noexcept {
 }
 
 void event_loop::check_open() const {
-  if (closed_) throw std::runtime_error("coroscope: Event loop is closed");
+  if (closed_) throw loop_closed_error("coroscope: Event loop is closed");
 }
 
 
@@ -181,26 +181,26 @@ void event_loop::add_timer(detail::timer_node* n) {
   std::push_heap(timers_.begin(), timers_.end(), later);
 }
 
-void event_loop::register_task(detail::task_core* t) noexcept {
-  t->prev_ = nullptr;
-  t->next_ = tasks_head_;
-  if (tasks_head_) tasks_head_->prev_ = t;
-  tasks_head_ = t;
+void event_loop::attach(detail::future_core* f) noexcept {
+  f->prev_ = nullptr;
+  f->next_ = futures_head_;
+  if (futures_head_) futures_head_->prev_ = f;
+  futures_head_ = f;
 }
 
-void event_loop::unregister_task(detail::task_core* t) noexcept {
-  if (t->prev_) t->prev_->next_ = t->next_;
-  else if (tasks_head_ == t) tasks_head_ = t->next_;
-  if (t->next_) t->next_->prev_ = t->prev_;
-  t->prev_ = t->next_ = nullptr;
+void event_loop::detach(detail::future_core* f) noexcept {
+  if (f->prev_) f->prev_->next_ = f->next_;
+  else if (futures_head_ == f) futures_head_ = f->next_;
+  if (f->next_) f->next_->prev_ = f->prev_;
+  f->prev_ = f->next_ = nullptr;
 }
 
 task_ref event_loop::current_task() const noexcept { return task_ref(current_); }
 
 std::vector<task_ref> event_loop::all_tasks() const {
   std::vector<task_ref> out;
-  for (auto* t = tasks_head_; t; t = t->next_)
-    if (!t->done()) out.emplace_back(t);
+  for (auto* f = futures_head_; f; f = f->next_)
+    if (f->is_task() && !f->done()) out.emplace_back(static_cast<detail::task_core*>(f));
   std::reverse(out.begin(), out.end());  // creation order reads better
   return out;
 }
@@ -295,7 +295,7 @@ void event_loop::poll_io(std::int64_t timeout_ns) {
 void event_loop::watch(int fd, bool read, detail::handle_node* cb) {
   handle h(cb);
   cb->release();  // h holds it now
-  if (closed_) throw std::runtime_error("coroscope: Event loop is closed");
+  if (closed_) throw loop_closed_error("coroscope: Event loop is closed");
   if (fd < 0) throw std::invalid_argument("coroscope: invalid file descriptor " + std::to_string(fd));
   auto [it, inserted] = fds_.try_emplace(fd);
   auto& w = it->second;
@@ -556,10 +556,10 @@ void event_loop::teardown() noexcept {
   // Frames must not outlive their loop: destroy every task that is still pending. Their locals may hold
   // references to other tasks, so collect first and let the refcounts decide the order.
   std::vector<detail::task_core*> pending;
-  for (auto* t = tasks_head_; t; t = t->next_)
-    if (!t->done() && t->owned_by_loop()) {
-      t->add_ref();
-      pending.push_back(t);
+  for (auto* f = futures_head_; f; f = f->next_)
+    if (f->is_task() && !f->done() && static_cast<detail::task_core*>(f)->owned_by_loop()) {
+      f->add_ref();
+      pending.push_back(static_cast<detail::task_core*>(f));
     }
   for (auto* t : pending) {
     exception_context ctx;
@@ -572,24 +572,22 @@ void event_loop::teardown() noexcept {
     t->owned_by_loop_ = false;
     t->release();  // the loop's reference
   }
-  for (auto* t : pending) {
-    // A handle kept past the loop keeps the frame alive; it can no longer reach the loop.
-    if (t->ref_count() > 1) {
-      unregister_task(t);
-      t->registered_ = false;
-      t->loop_ = nullptr;
-    }
-    t->release();
+  for (auto* t : pending) t->release();  // ours: the frame goes now unless a handle keeps it
+  // Whatever is still alive (a handle kept past the loop, a future nobody resolved) is detached: it keeps
+  // its outcome if it has one, its callbacks can never run, and whatever needs the loop raises
+  // loop_closed_error instead of reaching freed memory.
+  std::vector<detail::future_core*> left;
+  for (auto* f = futures_head_; f; f = f->next_) {
+    f->add_ref();
+    left.push_back(f);
   }
-  // Finished tasks still referenced by handles outlive the loop as plain results.
-  for (auto* t = tasks_head_; t;) {
-    auto* next = t->next_;
-    t->registered_ = false;
-    t->loop_ = nullptr;
-    t->prev_ = t->next_ = nullptr;
-    t = next;
+  for (auto* f : left) {
+    f->loop_ = nullptr;
+    f->prev_ = f->next_ = nullptr;
   }
-  tasks_head_ = nullptr;
+  futures_head_ = nullptr;
+  for (auto* f : left) f->discard_callbacks();
+  for (auto* f : left) f->release();
   if (epfd_ >= 0) ::close(epfd_);
   epfd_ = -1;
 }

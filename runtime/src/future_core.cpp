@@ -7,9 +7,16 @@
 
 namespace coroscope::detail {
 
+future_core::future_core(event_loop* loop) noexcept : loop_(loop) {
+  if (loop) loop->attach(this);
+}
+
+void future_core::throw_loop_closed() { throw loop_closed_error(); }
+
 bool future_core::cancel(const std::string* msg) {
   log_traceback_ = false;
   if (done()) return false;
+  live_loop();
   cancel_msg_ = msg ? std::make_unique<std::string>(*msg) : nullptr;
   exc_ = nullptr;
   complete(state::cancelled);
@@ -24,6 +31,7 @@ std::exception_ptr future_core::make_cancelled_error() const {
 void future_core::check_result() {
   switch (state_) {
     case state::pending:
+      live_loop();
       throw invalid_state_error("Result is not set.");
     case state::cancelled:
       std::rethrow_exception(make_cancelled_error());
@@ -37,6 +45,7 @@ void future_core::check_result() {
 std::exception_ptr future_core::exception() {
   switch (state_) {
     case state::pending:
+      live_loop();
       throw invalid_state_error("Exception is not set.");
     case state::cancelled:
       std::rethrow_exception(make_cancelled_error());
@@ -49,6 +58,7 @@ std::exception_ptr future_core::exception() {
 
 void future_core::check_settable() const {
   if (is_task_) throw std::runtime_error("Task does not support set_result() or set_exception()");
+  live_loop();
   if (done()) throw invalid_state_error("invalid state: the future is already done");
 }
 
@@ -83,8 +93,8 @@ void future_core::complete(state s) noexcept {
 }
 
 void future_core::add_done_callback(callback cb) {
+  live_loop();
   if (done()) {
-    if (!loop_) throw std::runtime_error("coroscope: the future's event loop is closed");
     add_ref();
     loop_->push_ready({cb, this});  // already done: scheduled, not called (ORD-011 b)
     return;
@@ -100,7 +110,9 @@ void future_core::discard_callbacks() noexcept {
   callbacks_.drain([this](callback c) { c.fn(c.ctx, this, cb_op::discard); });
 }
 
-future_core::~future_core() = default;
+future_core::~future_core() {
+  if (loop_) loop_->detach(this);
+}
 
 void future_core::destroy_self() noexcept {
   // The refcount reached zero: this is Python's __del__ for futures and tasks (FUT-008).

@@ -172,7 +172,7 @@ void add_signal_handler_node(event_loop& loop, int signum, handle_node* n) {
   if (signum == SIGKILL || signum == SIGSTOP)
     throw std::system_error(EINVAL, std::generic_category(),
                             "coroscope: sig " + std::to_string(signum) + " cannot be caught");
-  if (loop.is_closed()) throw std::runtime_error("coroscope: Event loop is closed");
+  if (loop.is_closed()) throw loop_closed_error("coroscope: Event loop is closed");
   signal_registry* reg = find_registry(loop);
   if (!reg) {
     auto owned = std::make_unique<signal_registry>(loop);

@@ -8,9 +8,7 @@ void task_step_callback(void* ctx, future_core*, cb_op op) {
   if (op == cb_op::invoke) static_cast<task_core*>(ctx)->step();
 }
 
-task_core::~task_core() {
-  if (registered_ && loop_) loop_->unregister_task(this);
-}
+task_core::~task_core() = default;
 
 std::string task_core::name() const {
   if (name_) return *name_;
@@ -26,8 +24,7 @@ void task_core::start(event_loop* loop, std::coroutine_handle<> h, std::string n
   if (!name.empty()) set_name(std::move(name));
   resume_point_ = h;
   owned_by_loop_ = true;  // the task<T>'s reference now belongs to the loop
-  loop->register_task(this);
-  registered_ = true;
+  loop->attach(this);
   if (mutant::is(mutant::eager_create_task) && loop->current_task_core() != nullptr) {
     step();
     return;
@@ -38,6 +35,7 @@ void task_core::start(event_loop* loop, std::coroutine_handle<> h, std::string n
 bool task_core::cancel(const std::string* msg) {
   log_traceback_ = false;
   if (done()) return false;
+  live_loop();
   ++num_cancels_;
   // Forwarded synchronously to what the task waits on (CAN-009); fut_waiter_ is kept, because an awaited
   // task may ignore the request and need cancelling again.
@@ -48,6 +46,10 @@ bool task_core::cancel(const std::string* msg) {
 }
 
 void task_core::raise_cancelled() { throw cancelled_error(task_msg_ ? *task_msg_ : std::string()); }
+
+std::exception_ptr task_core::cancelled_error_ptr() const {
+  return std::make_exception_ptr(cancelled_error(task_msg_ ? *task_msg_ : std::string()));
+}
 
 void task_core::step() noexcept {
   if (done()) return;
@@ -64,7 +66,7 @@ void task_core::step() noexcept {
     // Cancelled before its first step: the body never runs (CAN-001).
     started_ = true;
     deliver_cancel_ = false;
-    exc_ = std::make_exception_ptr(cancelled_error(task_msg_ ? *task_msg_ : std::string()));
+    exc_ = cancelled_error_ptr();
     complete(state::cancelled);
   } else {
     started_ = true;
@@ -96,7 +98,7 @@ void task_core::finish() noexcept {
   if (must_cancel_) {
     // Cancelled right before returning: the result is discarded (CAN-014).
     must_cancel_ = false;
-    exc_ = std::make_exception_ptr(cancelled_error(task_msg_ ? *task_msg_ : std::string()));
+    exc_ = cancelled_error_ptr();
     complete(state::cancelled);
     return;
   }
@@ -141,17 +143,28 @@ void park_on_future(future_core& f, std::coroutine_handle<> h) {
   t.park_on(&f, h);
 }
 
-void resume_from_future(future_core& f) {
+std::exception_ptr awaited_error(future_core& f) {
   event_loop* l = running_loop();
   task_core* t = l ? l->current_task_core() : nullptr;
   if (t) {
-    t->resume_check();
-    if (t->take_cancel_delivery()) {
-      if (f.cancelled()) std::rethrow_exception(f.make_cancelled_error());
-      t->raise_cancelled();
-    }
+    if (auto e = t->take_pending_throw()) return e;
+    if (t->take_cancel_delivery()) return f.cancelled() ? f.make_cancelled_error() : t->cancelled_error_ptr();
   }
-  f.check_result();
+  if (f.cancelled()) return f.make_cancelled_error();
+  if (!f.done()) f.check_result();  // raises what result() of a pending future raises
+  f.mark_retrieved();
+  return f.stored_exception();
+}
+
+void resume_from_future(future_core& f) {
+  if (auto e = awaited_error(f)) std::rethrow_exception(std::move(e));
+}
+
+std::exception_ptr cancellation_on_resume(future_core& f) {
+  event_loop* l = running_loop();
+  task_core* t = l ? l->current_task_core() : nullptr;
+  if (t && t->take_cancel_delivery() && !f.cancelled()) return t->cancelled_error_ptr();
+  return f.cancelled() ? f.make_cancelled_error() : nullptr;
 }
 
 }  // namespace coroscope::detail

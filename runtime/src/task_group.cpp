@@ -74,12 +74,7 @@ task<void> task_group::aexit(std::exception_ptr error) {
 
   while (!s.tasks.empty()) {
     if (!s.on_completed) s.on_completed = create_future<void>();
-    std::exception_ptr cancel_while_waiting;
-    try {
-      co_await s.on_completed;
-    } catch (const cancelled_error&) {
-      cancel_while_waiting = std::current_exception();
-    }
+    std::exception_ptr cancel_while_waiting = co_await detail::quietly(s.on_completed);
     if (cancel_while_waiting && !s.aborting) {
       propagate_cancel = cancel_while_waiting;
       s.abort();
@@ -87,13 +82,13 @@ task<void> task_group::aexit(std::exception_ptr error) {
     s.on_completed = future<void>();
   }
 
-  if (s.base_error) std::rethrow_exception(s.base_error);  // bare, never grouped (TG-008)
-  if (propagate_cancel && s.errors.empty()) std::rethrow_exception(propagate_cancel);
+  if (s.base_error) co_await detail::raise(s.base_error);  // bare, never grouped (TG-008)
+  if (propagate_cancel && s.errors.empty()) co_await detail::raise(propagate_cancel);
   if (error && !body_cancelled) s.errors.push_back(error);
   if (!s.errors.empty()) {
     auto errors = std::move(s.errors);
     s.errors.clear();
-    std::rethrow_exception(make_exception_group("unhandled errors in a TaskGroup", std::move(errors)));
+    co_await detail::raise(make_exception_group("unhandled errors in a TaskGroup", std::move(errors)));
   }
 }
 

@@ -497,4 +497,57 @@ TEST(Cancellation, CAN018_SystemExitInATaskGroupChildIsSeenByTheParentAndEscapes
   EXPECT_EQ(L, (trace{"parent observed SystemExit(3)"}));
 }
 
+// The non-throwing way to observe an outcome (docs/asyncio-mapping.md, "Cancellation fast path").
+TEST(Cancellation, SettledWaitsForACancelledTaskWithoutRaisingItsOutcome) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto t = cs::create_task([]() -> task<int> {
+      co_await cs::sleep(1h);
+      co_return 1;
+    }());
+    co_await cs::sleep(0ms);
+    t.cancel("stop");
+    co_await cs::settled(t);
+    L.push_back(std::string("done=") + (t.done() ? "1" : "0") + " cancelled=" + (t.cancelled() ? "1" : "0"));
+    try {
+      (void)t.result();
+    } catch (const cs::cancelled_error& e) {
+      L.push_back(std::string("result raises cancelled_error(") + e.what() + ")");
+    }
+    auto failing = cs::create_task([]() -> task<void> {
+      co_await cs::sleep(1ms);
+      throw std::invalid_argument("bad");
+    }());
+    co_await cs::settled(failing);
+    L.push_back(std::string("exception: ") + (failing.exception() ? "set" : "none"));
+  }());
+  EXPECT_EQ(L, (trace{"done=1 cancelled=1", "result raises cancelled_error(stop)", "exception: set"}));
+}
+
+TEST(Cancellation, CancellingATaskInSettledRaisesInItAndLeavesTheAwaitedFutureAlone) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto inner = cs::create_task([]() -> task<int> {
+      co_await cs::sleep(10ms);
+      co_return 5;
+    }());
+    auto waiter = cs::create_task([](cs::task_handle<int> i) -> task<std::string> {
+      try {
+        co_await cs::settled(i);
+      } catch (const cs::cancelled_error& e) {
+        co_return std::string("cancelled(") + e.what() + ")";
+      }
+      co_return "settled";
+    }(inner));
+    co_await cs::sleep(1ms);
+    waiter.cancel("why");
+    const std::string w = co_await waiter;
+    L.push_back(at(w));
+    L.push_back(std::string("inner done=") + (inner.done() ? "1" : "0"));
+    const int v = co_await inner;
+    L.push_back(at("inner=" + std::to_string(v)));
+  }());
+  EXPECT_EQ(L, (trace{"cancelled(why)@1", "inner done=0", "inner=5@10"}));
+}
+
 }  // namespace

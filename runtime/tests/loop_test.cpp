@@ -130,6 +130,85 @@ TEST(Lifetime, AFinishedTaskHandleOutlivesItsLoop) {
   EXPECT_THROW(kept.get_loop(), std::runtime_error);
 }
 
+// A future still pending when its loop went used to keep a dangling loop pointer: resolving it or adding a
+// callback afterwards wrote into freed memory (ASan: stack-use-after-return). Teardown detaches every
+// future: what needs the loop raises loop_closed_error, a finished outcome stays readable.
+TEST(Lifetime, EveryFutureOperationAfterTheLoopIsGoneRaisesLoopClosed) {
+  cs::future<int> pending, finished;
+  vrun([&]() -> task<void> {
+    pending = cs::create_future<int>();
+    finished = cs::create_future<int>();
+    finished.set_result(7);
+    co_return;
+  }());
+  EXPECT_THROW(pending.set_result(1), cs::loop_closed_error);
+  EXPECT_THROW(pending.set_exception(std::runtime_error("late")), cs::loop_closed_error);
+  EXPECT_THROW(pending.cancel(), cs::loop_closed_error);
+  EXPECT_THROW(pending.cancel("late"), cs::loop_closed_error);
+  EXPECT_THROW(pending.add_done_callback([] {}), cs::loop_closed_error);
+  EXPECT_THROW(pending.result(), cs::loop_closed_error);
+  EXPECT_THROW(pending.exception(), cs::loop_closed_error);
+  EXPECT_THROW(pending.get_loop(), cs::loop_closed_error);
+  EXPECT_EQ(pending.remove_done_callback({}), 0u);
+  EXPECT_FALSE(pending.done());  // none of the above changed it
+  EXPECT_FALSE(pending.cancelled());
+
+  EXPECT_EQ(finished.result(), 7);
+  EXPECT_EQ(finished.exception(), nullptr);
+  EXPECT_FALSE(finished.cancel());
+  EXPECT_THROW(finished.set_result(8), cs::loop_closed_error);
+  EXPECT_THROW(finished.add_done_callback([] {}), cs::loop_closed_error);
+
+  // Awaited from another loop: raised at the co_await, not a hang.
+  const std::string what = vrun([&]() -> task<std::string> {
+    try {
+      co_await pending;
+    } catch (const cs::loop_closed_error& e) {
+      co_return e.what();
+    }
+    co_return "no error";
+  }());
+  EXPECT_EQ(what, "coroscope: the future's event loop is closed");
+}
+
+TEST(Lifetime, EveryTaskHandleOperationAfterTheLoopIsGoneRaisesLoopClosed) {
+  cs::task_handle<int> parked, finished;
+  std::vector<std::string> reports;
+  {
+    cs::event_loop loop(virtual_clock());
+    loop.set_exception_handler([&](cs::event_loop&, const cs::exception_context& c) { reports.push_back(c.message); });
+    parked = loop.create_task([]() -> task<int> {
+      co_await cs::sleep(1h);
+      co_return 1;
+    }());
+    finished = loop.create_task([]() -> task<int> { co_return 2; }());
+    EXPECT_EQ(loop.run_until_complete(finished), 2);
+  }
+  EXPECT_EQ(reports, (std::vector<std::string>{"Task was destroyed but it is pending!"}));
+  EXPECT_THROW(parked.cancel(), cs::loop_closed_error);
+  EXPECT_THROW(parked.result(), cs::loop_closed_error);
+  EXPECT_THROW(parked.exception(), cs::loop_closed_error);
+  EXPECT_THROW(parked.add_done_callback([] {}), cs::loop_closed_error);
+  EXPECT_THROW(parked.get_loop(), cs::loop_closed_error);
+  EXPECT_FALSE(parked.done());
+  EXPECT_EQ(parked.get_name(), "Task-1");
+  EXPECT_EQ(parked.cancelling(), 0);
+
+  EXPECT_EQ(finished.result(), 2);
+  EXPECT_FALSE(finished.cancel());
+  EXPECT_THROW(finished.add_done_callback([] {}), cs::loop_closed_error);
+
+  const std::string what = vrun([&]() -> task<std::string> {
+    try {
+      co_await parked;
+    } catch (const cs::loop_closed_error& e) {
+      co_return e.what();
+    }
+    co_return "no error";
+  }());
+  EXPECT_EQ(what, "coroscope: the future's event loop is closed");
+}
+
 task<int> sync_leaf(int i) { co_return i; }
 
 TEST(Chains, AMillionSynchronousAwaitsDoNotGrowTheStack) {

@@ -59,24 +59,34 @@ auto async_with(CM&& cm, Body body) -> task<typename detail::async_with_traits<C
   decltype(auto) entered = co_await cm.aenter();
   std::exception_ptr error;
   std::optional<std::conditional_t<std::is_void_v<R>, int, R>> value;
+  // What escapes the body is taken as a value, and raised with detail::raise: a cancellation unwinds in
+  // the body and in the caller's frame, never in here.
+  typename tr::body_task body_task;
   try {
-    if constexpr (std::is_void_v<R>)
-      co_await detail::invoke_body(body, static_cast<typename tr::enter_t>(entered));
-    else
-      value.emplace(co_await detail::invoke_body(body, static_cast<typename tr::enter_t>(entered)));
+    body_task = detail::invoke_body(body, static_cast<typename tr::enter_t>(entered));
   } catch (...) {
     error = std::current_exception();
   }
+  if (body_task) {
+    error = co_await body_task.settle();
+    if constexpr (!std::is_void_v<R>)
+      if (!error) value.emplace(body_task.settled_value());
+  }
   if constexpr (tr::can_suppress) {
     bool suppress = co_await cm.aexit(error);
-    if (error && !suppress) std::rethrow_exception(error);
+    if (error && !suppress) co_await detail::raise(error);
     if constexpr (!std::is_void_v<R>) {
       if (error) co_return std::nullopt;
       co_return std::move(*value);
     }
   } else {
-    co_await cm.aexit(error);
-    if (error) std::rethrow_exception(error);
+    auto exit = cm.aexit(error);
+    if constexpr (requires { exit.settle(); }) {
+      if (auto e = co_await exit.settle()) co_await detail::raise(std::move(e));
+    } else {
+      co_await std::move(exit);
+    }
+    if (error) co_await detail::raise(error);
     if constexpr (!std::is_void_v<R>) co_return std::move(*value);
   }
 }

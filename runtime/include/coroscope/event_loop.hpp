@@ -331,8 +331,9 @@ public:
   }
   detail::task_core* current_task_core() const noexcept { return current_; }
   void set_current_task_core(detail::task_core* t) noexcept { current_ = t; }
-  void register_task(detail::task_core* t) noexcept;
-  void unregister_task(detail::task_core* t) noexcept;
+  // Every future and task of the loop is on one intrusive list, so teardown can detach them all.
+  void attach(detail::future_core* f) noexcept;
+  void detach(detail::future_core* f) noexcept;
   std::uint64_t next_task_id() noexcept { return ++task_counter_; }
   void log(std::string_view line) noexcept;
   void run_until_done(future_ref& f);  // run_until_complete without the typed result
@@ -379,7 +380,7 @@ private:
   bool closed_ = false;
   std::chrono::duration<double> slow_callback_;
   detail::task_core* current_ = nullptr;
-  detail::task_core* tasks_head_ = nullptr;  // every live task of this loop (intrusive list)
+  detail::future_core* futures_head_ = nullptr;  // every live future and task of this loop
   std::uint64_t task_counter_ = 0;
   std::exception_ptr fatal_;
   exception_handler handler_;

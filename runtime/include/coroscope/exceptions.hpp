@@ -10,15 +10,24 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace coroscope {
 
 namespace detail {
-// Whether e holds an E: one rethrow, so only for exceptional paths.
+// Whether e holds an E. With libstdc++ (g++ and clang++ here) the catch clause's own matching is asked
+// directly, on the stored object: no unwind, a few dozen instructions, so cancellation and failure can be
+// classified on every completion. Elsewhere: one rethrow.
 template <class E>
 bool holds(const std::exception_ptr& e) noexcept {
   if (!e) return false;
+#if defined(__GLIBCXX__) && defined(__GXX_RTTI)
+  static_assert(sizeof(std::exception_ptr) == sizeof(void*), "libstdc++'s exception_ptr is one pointer");
+  const std::type_info* thrown = e.__cxa_exception_type();
+  void* object = *reinterpret_cast<void* const*>(&e);  // the thrown object (exception_ptr's only member)
+  return thrown && typeid(E).__do_catch(thrown, &object, 1);
+#else
   try {
     std::rethrow_exception(e);
   } catch (const E&) {
@@ -26,6 +35,7 @@ bool holds(const std::exception_ptr& e) noexcept {
   } catch (...) {
     return false;
   }
+#endif
 }
 }  // namespace detail
 
@@ -77,6 +87,16 @@ public:
   explicit timeout_error(const std::string& what) : std::runtime_error(what) {}
 };
 
+// asyncio's RuntimeError('Event loop is closed'): raised by a closed loop's scheduling functions, and by a
+// future or task handle used after its loop is gone (set_result, set_exception, cancel, add_done_callback,
+// co_await, and reading the result of one that never finished). A future that finished before its loop
+// went keeps its outcome: result(), exception(), done() and cancelled() still work.
+class loop_closed_error : public std::runtime_error {
+public:
+  loop_closed_error() : std::runtime_error("coroscope: the future's event loop is closed") {}
+  explicit loop_closed_error(const std::string& what) : std::runtime_error(what) {}
+};
+
 // asyncio.InvalidStateError: result() of a pending future, a second set_result(), ...
 class invalid_state_error : public std::runtime_error {
 public:
@@ -119,7 +139,7 @@ public:
 std::exception_ptr make_exception_group(std::string message, std::vector<std::exception_ptr> exceptions);
 
 namespace detail {
-// Classification without RTTI tricks: one rethrow, off the hot path (exceptional outcomes only).
+// Classification (holds<E>: no unwind with libstdc++).
 bool is_cancelled_error(const std::exception_ptr& e) noexcept;
 bool is_fatal_error(const std::exception_ptr& e) noexcept;       // system_exit or keyboard_interrupt
 bool is_std_exception(const std::exception_ptr& e) noexcept;

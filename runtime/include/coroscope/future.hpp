@@ -5,6 +5,7 @@
 #include <coroscope/event_loop.hpp>
 
 #include <concepts>
+#include <memory>
 #include <coroutine>
 #include <type_traits>
 #include <utility>
@@ -42,8 +43,7 @@ public:
   // invalid_state_error if still pending.
   std::exception_ptr exception() const { return core().exception(); }
   event_loop& get_loop() const {
-    if (!core().loop()) throw std::runtime_error("coroscope: the future's event loop is closed");
-    return *core().loop();
+    return core().live_loop();
   }
 
   // f may take this handle (as future_ref), or nothing. Runs through the loop, never inline.
@@ -72,7 +72,7 @@ protected:
     struct holder : detail::pooled {
       F fn;
     };
-    auto* h = new holder{{}, std::move(f)};
+    std::unique_ptr<holder> owned(new holder{{}, std::move(f)});  // freed if registering throws
     detail::callback_fn tramp = [](void* ctx, detail::future_core* fut, detail::cb_op op) {
       auto* hh = static_cast<holder*>(ctx);
       struct deleter {
@@ -85,7 +85,9 @@ protected:
       else
         hh->fn();
     };
+    auto* h = owned.get();
     core().add_done_callback({tramp, h});
+    owned.release();
     return {tramp, h};
   }
 
@@ -106,8 +108,9 @@ struct future_awaiter {
   future_core* core;
   bool await_ready() const noexcept { return core->done(); }
   void await_suspend(std::coroutine_handle<> h) { park_on_future(*core, h); }
-  T await_resume() {
-    resume_from_future(*core);
+  [[gnu::always_inline]] T await_resume() {
+    if (auto e = awaited_error(*core)) [[unlikely]]
+      std::rethrow_exception(std::move(e));
     if constexpr (!std::is_void_v<T>) {
       // Several awaiters may read one result (FUT-007): copy it; a move-only result is moved out once.
       if constexpr (std::is_copy_constructible_v<T>)
@@ -118,7 +121,66 @@ struct future_awaiter {
   }
 };
 
+// co_await quietly(f): waits for f like co_await f, but raises nothing: it returns the CancelledError the
+// plain await would have raised (null when none). The combinators treat cancellation as a status with it.
+struct quiet_awaiter {
+  future_core* core;
+  bool await_ready() const noexcept { return core->done(); }
+  void await_suspend(std::coroutine_handle<> h) { park_on_future(*core, h); }
+  std::exception_ptr await_resume() { return cancellation_on_resume(*core); }
+};
+inline quiet_awaiter quietly(const future_ref& f) { return {f.core_ptr()}; }
+
+// What co_await settled(f) is: parked on f's completion, but Task.cancel() interrupts the wait instead of
+// being forwarded to f (asyncio.wait's semantics).
+class settled_awaiter final : public waitable {
+public:
+  explicit settled_awaiter(future_core* f) : f_(f) {
+    if (!f_) throw invalid_state_error("coroscope: empty future handle");
+  }
+  settled_awaiter(const settled_awaiter&) = delete;
+  settled_awaiter& operator=(const settled_awaiter&) = delete;
+
+  bool await_ready() const noexcept { return f_->done(); }
+  void await_suspend(std::coroutine_handle<> h) {
+    task_core& t = current_task_or_throw();
+    if (f_ == &t) {
+      park_on_future(*f_, h);  // raises "Task cannot await on itself" there
+      return;
+    }
+    f_->add_done_callback({&task_step_callback, &t});
+    task_ = &t;
+    t.park_on(this, h);
+  }
+  void await_resume() {
+    if (!task_) return;
+    task_->resume_check();
+    if (interrupted_) throw cancelled_error(msg_);
+    if (task_->take_cancel_delivery()) task_->raise_cancelled();
+  }
+  bool cancel_wait(const std::string* msg) override {
+    if (interrupted_ || f_->done()) return false;
+    f_->remove_done_callback(&task_step_callback, task_);
+    interrupted_ = true;
+    if (msg) msg_ = *msg;
+    task_->loop()->push_step(task_);
+    return true;
+  }
+
+private:
+  future_core* f_;
+  task_core* task_ = nullptr;
+  std::string msg_;
+  bool interrupted_ = false;
+};
+
 }  // namespace detail
+
+// co_await settled(f): waits until f (a future or a task handle) is done and raises nothing of its outcome;
+// read it afterwards with done(), cancelled(), exception() or result(). The fast path for observing a
+// cancellation or a failure: no unwind at all. Like `await asyncio.wait({f})`, cancelling the waiting task
+// raises cancelled_error in it and leaves f alone.
+inline detail::settled_awaiter settled(const future_ref& f) { return detail::settled_awaiter(f.core_ptr()); }
 
 template <class T = void>
 class future : public future_ref {

@@ -50,7 +50,8 @@ public:
     loop->add_timer(timer_);  // the heap's: the node's initial reference
     task_->park_on(this, h);
   }
-  void await_resume() {
+  // Inlined into the awaiting coroutine, so that a cancellation's unwind starts in that frame.
+  [[gnu::always_inline]] void await_resume() {
     if (!task_) return;  // only when a mutant skipped the suspension
     task_->resume_check();
     if (task_->take_cancel_delivery()) {

@@ -59,6 +59,20 @@ struct final_awaiter {
   void await_resume() const noexcept {}
 };
 
+// `co_await raise(e)` in the runtime's own coroutines: the frame completes with e exactly as if e had
+// escaped its body, but without unwinding: its awaiter raises it (one unwind, in the user's frame) or, for a
+// Task, it becomes the task's outcome. The frame stays suspended here until its owner destroys it, so
+// whatever must happen before the error is seen is done before this await.
+struct raise_awaiter : final_awaiter {
+  std::exception_ptr error;
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> h) noexcept {
+    h.promise().frame_exc_ = std::move(error);
+    return final_awaiter::await_suspend(h);
+  }
+};
+inline raise_awaiter raise(std::exception_ptr e) noexcept { return {{}, std::move(e)}; }
+
 template <class T>
 class task_promise final : public task_promise_base<T> {
 public:
@@ -128,6 +142,19 @@ public:
   };
   inline_awaiter operator co_await() && noexcept { return {h_}; }
   inline_awaiter operator co_await() & noexcept { return {h_}; }
+
+  // co_await t.settle(): runs the coroutine inline like co_await t, but hands back what escaped its body
+  // (null when it returned) instead of raising it; settled_value() then moves the value out. The runtime's
+  // own coroutines use it so that an error unwinds once, in the user's frame.
+  struct settle_awaiter : inline_awaiter {
+    std::exception_ptr await_resume() const noexcept { return this->h.promise().frame_exc_; }
+  };
+  settle_awaiter settle() & noexcept { return {{h_}}; }
+  decltype(auto) settled_value() & noexcept
+    requires(!std::is_void_v<T>)
+  {
+    return std::move(h_.promise().value_ref());
+  }
 
   // Hands the frame to the caller (create_task and the combinators use it).
   handle_type release() noexcept { return std::exchange(h_, {}); }

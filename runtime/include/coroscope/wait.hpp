@@ -51,7 +51,9 @@ private:
   future<void> waiter_;
 };
 
-task<void> wait_impl(std::vector<future_core*> fs, return_when rw, std::optional<duration> timeout);
+// Waits as asyncio.wait does; returns the caller's CancelledError when it was cancelled meanwhile (a
+// status: the wait() coroutine raises it without another unwind), else null.
+task<std::exception_ptr> wait_impl(std::vector<future_core*> fs, return_when rw, std::optional<duration> timeout);
 
 template <class F>
 std::vector<F> unique_futures(std::vector<F> fs) {
@@ -79,7 +81,8 @@ task<wait_result<F>> wait(std::vector<F> fs, return_when when = all_completed,
     if (!f) throw std::invalid_argument("coroscope: wait() got an empty handle");
     cores.push_back(f.core_ptr());
   }
-  co_await detail::wait_impl(std::move(cores), when, timeout);
+  if (auto cancelled = co_await detail::wait_impl(std::move(cores), when, timeout))
+    co_await detail::raise(std::move(cancelled));
   wait_result<F> r;
   for (auto& f : fs) (f.done() ? r.done : r.pending).push_back(std::move(f));
   co_return r;

@@ -14,10 +14,13 @@
 namespace coroscope {
 
 namespace detail {
-// Cancels f and waits until it is done (asyncio's _cancel_and_wait).
-task<void> cancel_and_wait(future_ref f);
-// wait_for on a future, untyped: returns normally when f is done (its outcome is read by the caller).
-task<void> wait_for_core(future_ref f, duration timeout);
+// Cancels f and waits until it is done (asyncio's _cancel_and_wait). Raises nothing: returns the caller's
+// own CancelledError when the caller was cancelled meanwhile, else null.
+task<std::exception_ptr> cancel_and_wait(future_ref f);
+// wait_for on a future, untyped, raising nothing: returns null when f is done and its outcome is
+// wait_for's, else what wait_for raises (timeout_error with the CancelledError nested, or the caller's
+// own CancelledError). Cancellation is a status all the way: no unwind until the caller's frame.
+task<std::exception_ptr> wait_for_core(future_ref f, duration timeout);
 }  // namespace detail
 
 template <class A>
@@ -26,8 +29,14 @@ task<detail::arg_value_t<A>> wait_for(A aw, std::optional<duration> timeout) {
   using T = detail::arg_value_t<A>;
   if (!timeout) co_return co_await std::move(aw);  // no timeout: a plain await (a coroutine runs inline)
   future<T> f = detail::ensure_future(std::move(aw));
-  co_await detail::wait_for_core(f, *timeout);
-  co_return detail::result_as<T>(*f.core_ptr());
+  if (auto error = co_await detail::wait_for_core(f, *timeout)) co_await detail::raise(std::move(error));
+  auto& c = *f.core_ptr();
+  if (c.cancelled()) co_await detail::raise(c.make_cancelled_error());
+  if (c.failed()) {
+    c.mark_retrieved();
+    co_await detail::raise(c.stored_exception());
+  }
+  if constexpr (!std::is_void_v<T>) co_return detail::take_value<T>(c);
 }
 
 template <class A, class Rep, class Period>

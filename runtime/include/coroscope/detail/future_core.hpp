@@ -115,13 +115,21 @@ class future_core : public rc_base, public waitable {
 public:
   enum class state : std::uint8_t { pending, finished, cancelled };
 
-  explicit future_core(event_loop* loop) noexcept : loop_(loop) {}
+  // Joins loop's list of futures (null: a task frame not scheduled yet; task_core::start attaches it).
+  explicit future_core(event_loop* loop) noexcept;
 
   bool done() const noexcept { return state_ != state::pending; }
   bool cancelled() const noexcept { return state_ == state::cancelled; }
   bool failed() const noexcept { return state_ == state::finished && exc_ != nullptr; }
   bool is_task() const noexcept { return is_task_; }
   event_loop* loop() const noexcept { return loop_; }
+  // The loop, or loop_closed_error when the loop is gone (teardown detaches every future).
+  event_loop& live_loop() const {
+    if (!loop_) [[unlikely]]
+      throw_loop_closed();
+    return *loop_;
+  }
+  [[noreturn]] static void throw_loop_closed();
 
   // Future.cancel(msg). Task and gather's future give it their own meaning.
   virtual bool cancel(const std::string* msg);
@@ -161,6 +169,8 @@ protected:
   void discard_callbacks() noexcept;
 
   event_loop* loop_;
+  future_core* prev_ = nullptr;  // the loop's list of its futures, for teardown and all_tasks()
+  future_core* next_ = nullptr;
   std::exception_ptr exc_;
   std::unique_ptr<std::string> cancel_msg_;
   callback_list callbacks_;

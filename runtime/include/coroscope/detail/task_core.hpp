@@ -62,10 +62,13 @@ public:
   void resume_check() {
     if (pending_throw_) std::rethrow_exception(std::exchange(pending_throw_, nullptr));
   }
+  std::exception_ptr take_pending_throw() noexcept { return std::exchange(pending_throw_, nullptr); }
   // True once per delivered cancellation: the awaiter must then raise cancelled_error.
   bool take_cancel_delivery() noexcept { return std::exchange(deliver_cancel_, false); }
-  // The CancelledError a delivered cancellation raises (Task._make_cancelled_error).
+  // The CancelledError a delivered cancellation raises (Task._make_cancelled_error); as a value for the
+  // combinators, which hand it on without unwinding.
   [[noreturn]] void raise_cancelled();
+  std::exception_ptr cancelled_error_ptr() const;
 
   // --- the coroutine frame's side ---
   std::coroutine_handle<> continuation_;  // set when awaited inline, i.e. not a Task
@@ -96,15 +99,12 @@ private:
   std::exception_ptr pending_throw_;
   std::unique_ptr<std::string> task_msg_;  // Task._cancel_message
   std::unique_ptr<std::string> name_;
-  task_core* prev_ = nullptr;  // the loop's list of live tasks
-  task_core* next_ = nullptr;
   std::uint64_t id_ = 0;
   std::uint32_t num_cancels_ = 0;
   bool must_cancel_ = false;
   bool deliver_cancel_ = false;
   bool started_ = false;
   bool owned_by_loop_ = false;
-  bool registered_ = false;
 };
 
 // The callback that resumes a task: queued as a step, or registered as a done callback of what it awaits.
@@ -124,5 +124,11 @@ inline task_core& current_task_or_throw() {
 // The shared await protocol for anything future-like (futures, task handles, gather's future).
 void park_on_future(future_core& f, std::coroutine_handle<> h);
 void resume_from_future(future_core& f);
+// What awaiting f raises on resumption, as a value (null: f's value is the result). The awaiters rethrow it
+// themselves, inline: an unwind costs per frame it crosses, and this way it crosses no frame of the runtime.
+std::exception_ptr awaited_error(future_core& f);
+// The CancelledError that awaiting f would raise on resumption (the task's own, delivered while it waited,
+// or f's when f was cancelled), or null: the combinators' way of treating cancellation as a status.
+std::exception_ptr cancellation_on_resume(future_core& f);
 
 }  // namespace coroscope::detail
