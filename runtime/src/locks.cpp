@@ -10,44 +10,24 @@ namespace coroscope {
 
 namespace detail {
 
-waiter_ticket::waiter_ticket(waiter_queue& line) : line_(&line), fut_(create_future<void>()) {
-  line.push_back(fut_);
+bool waiter_node::cancel_wait(const std::string* msg) {
+  if (state_ != st::pending) return false;
+  state_ = st::cancelled;
+  if (msg) msg_ = std::make_unique<std::string>(*msg);
+  task_->loop()->push_step(task_);
+  return true;
 }
 
-void waiter_ticket::leave() noexcept {
-  if (!line_) return;
-  // Usually at the front (woken in order), so the search is short.
-  auto it = std::find(line_->begin(), line_->end(), fut_);
-  if (it != line_->end()) line_->erase(it);
-  line_ = nullptr;
+std::exception_ptr waiter_node::own_cancelled_error() const {
+  return std::make_exception_ptr(cancelled_error(msg_ ? *msg_ : std::string()));
 }
 
 namespace {
 
-// What a wait in line ended with: nothing, a cancellation, or another exception. Awaiting inside a catch
-// handler is not allowed, and the callers look at their future before deciding, hence no throw here.
-struct wait_end {
-  std::exception_ptr error;
-  bool cancelled = false;
-};
-
-task<wait_end> wait_in_line(const waiter_ticket& t) {
-  wait_end end;
-  try {
-    co_await t.fut();
-  } catch (const cancelled_error&) {
-    end.error = std::current_exception();
-    end.cancelled = true;
-  } catch (...) {
-    end.error = std::current_exception();
-  }
-  co_return end;
-}
-
 // `async with` on a lock known only by its state (the barrier's condition).
 struct held_lock {
   rc_ptr<lock_state> l;
-  task<bool> aenter() { return lock_acquire(l); }
+  lock_acquire_op aenter() { return lock_acquire_op(l); }
   std::suspend_never aexit(std::exception_ptr) {
     l->release_lock();
     return {};
@@ -58,37 +38,7 @@ struct held_lock {
 
 // ---- Event ----------------------------------------------------------------------------------------------
 
-task<bool> event_wait(rc_ptr<event_state> s) {
-  if (s->value) co_return true;
-  waiter_ticket t(s->waiters);
-  wait_end end = co_await wait_in_line(t);
-  t.leave();
-  if (end.error) std::rethrow_exception(end.error);  // a cancelled wait leaves no waiter behind (SYN-006)
-  co_return true;
-}
-
-// ---- Lock -----------------------------------------------------------------------------------------------
-
-task<bool> lock_acquire(rc_ptr<lock_state> s) {
-  // Fair: a free lock is taken at once only when nobody is in line, or everyone in line was cancelled
-  // (those have been woken already and will not take it). A woken waiter that has not run yet keeps its
-  // claim, so a newcomer cannot barge in (SYN-002).
-  if (!s->locked && std::all_of(s->waiters.begin(), s->waiters.end(), [](const auto& f) { return f.cancelled(); })) {
-    s->locked = true;
-    co_return true;
-  }
-  waiter_ticket t(s->waiters);
-  wait_end end = co_await wait_in_line(t);
-  t.leave();
-  if (end.error) {
-    // Woken and cancelled in the same step, or cancelled while free: whoever is now first must run, or
-    // the wake-up would be lost (SYN-003).
-    if (end.cancelled && !s->locked) s->wake_up_first();
-    std::rethrow_exception(end.error);
-  }
-  s->locked = true;
-  co_return true;
-}
+// Event.wait and Lock.acquire are event_wait_op and lock_acquire_op (locks.hpp).
 
 void lock_state::release_lock() {
   if (!locked) throw std::runtime_error("Lock is not acquired.");
@@ -97,41 +47,20 @@ void lock_state::release_lock() {
 }
 
 void lock_state::wake_up_first() {
-  if (waiters.empty()) return;
-  // A done future at the head is already on its way (it takes the lock, or passes the wake-up on if it
-  // was cancelled), so one wake-up at a time is enough.
-  auto& fut = waiters.front();
-  if (!fut.done()) fut.set_result();
+  // A done node at the head is already on its way (it takes the lock, or passes the wake-up on if it was
+  // cancelled), so one wake-up at a time is enough.
+  waiter_node* first = waiters.front();
+  if (first && !first->done()) first->wake();
 }
 
 // ---- Semaphore ------------------------------------------------------------------------------------------
 
 bool semaphore_state::locked() const noexcept {
   // Zero, or someone still waits in line (FIFO: a newcomer queues behind them even when value > 0).
-  return value == 0 || std::any_of(waiters.begin(), waiters.end(), [](const auto& f) { return !f.cancelled(); });
+  return value == 0 || !waiters.all_of([](const waiter_node& n) { return n.cancelled(); });
 }
 
-task<bool> semaphore_acquire(rc_ptr<semaphore_state> s) {
-  if (!s->locked()) {
-    --s->value;
-    co_return true;
-  }
-  waiter_ticket t(s->waiters);
-  wait_end end = co_await wait_in_line(t);
-  t.leave();
-  if (end.error) {
-    // wake_up_next() took a unit for us when it completed our future; cancelled afterwards, we give it
-    // back and hand it to the next in line.
-    if (end.cancelled && !t.fut().cancelled()) {
-      ++s->value;
-      s->wake_up_next();
-    }
-    std::rethrow_exception(end.error);
-  }
-  // Units may have been released while waiters queued behind us: wake the next one too.
-  if (s->value > 0) s->wake_up_next();
-  co_return true;
-}
+// Semaphore.acquire is semaphore_acquire_op (locks.hpp).
 
 void semaphore_state::release_unit() {
   if (bound >= 0 && value >= bound) throw std::invalid_argument("BoundedSemaphore released too many times");
@@ -140,13 +69,7 @@ void semaphore_state::release_unit() {
 }
 
 void semaphore_state::wake_up_next() {
-  for (auto& fut : waiters) {
-    if (!fut.done()) {
-      --value;  // the unit is promised to this waiter now
-      fut.set_result();
-      return;
-    }
-  }
+  if (waiters.wake_first_pending()) --value;  // the unit is promised to that waiter now
 }
 
 // ---- Condition ------------------------------------------------------------------------------------------
@@ -154,10 +77,10 @@ void semaphore_state::wake_up_next() {
 task<bool> condition_wait(rc_ptr<condition_state> s) {
   if (!s->lock->locked) throw std::runtime_error("cannot wait on un-acquired lock");
   s->lock->release_lock();
-  wait_end end;
+  std::exception_ptr error;
   {
-    waiter_ticket t(s->waiters);
-    end = co_await wait_in_line(t);
+    waiter_node node;
+    error = co_await line_wait{s->waiters, node};
   }
   // The lock is re-acquired however the wait ended, even if cancelled again meanwhile (SYN-011): the
   // caller's `async with` will release it.
@@ -165,7 +88,7 @@ task<bool> condition_wait(rc_ptr<condition_state> s) {
   for (;;) {
     bool retry = false;
     try {
-      co_await lock_acquire(s->lock);
+      co_await lock_acquire_op(s->lock);
     } catch (const cancelled_error&) {
       retry = true;
     }
@@ -174,18 +97,17 @@ task<bool> condition_wait(rc_ptr<condition_state> s) {
   }
   // Python 3.11 raises a fresh CancelledError here (no message), replacing the wait's own exception.
   if (cancelled) throw cancelled_error();
-  if (end.error) std::rethrow_exception(end.error);
+  if (error) co_await raise(std::move(error));
   co_return true;
 }
 
 void condition_state::notify(std::size_t n) {
   if (!lock->locked) throw std::runtime_error("cannot notify on un-acquired lock");
   std::size_t woken = 0;
-  for (auto& fut : waiters) {
-    if (woken >= n) break;
-    if (!fut.done()) {
+  for (waiter_node* w = waiters.front(); w && woken < n; w = waiter_line::next(w)) {
+    if (!w->done()) {
       ++woken;
-      fut.set_result();
+      w->wake();
     }
   }
 }
@@ -281,8 +203,8 @@ void event::set() {
   auto& s = *state_;
   if (s.value) return;
   s.value = true;
-  for (auto& fut : s.waiters)
-    if (!fut.done()) fut.set_result();  // the waiters run after set() returns (SYN-005)
+  for (detail::waiter_node* w = s.waiters.front(); w; w = detail::waiter_line::next(w))
+    if (!w->done()) w->wake();  // the waiters run after set() returns (SYN-005)
 }
 
 lock::lock() : state_(new detail::lock_state()) {}

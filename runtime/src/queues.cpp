@@ -16,41 +16,19 @@ void queue_core::task_done() {
   if (--unfinished == 0) finished.set();
 }
 
-void queue_core::wake_up_next(waiter_queue& line) {
-  // Popped, not just completed: the woken waiter is out of line whatever happens next, and a cancelled
-  // one (done already) is simply dropped.
-  while (!line.empty()) {
-    future<void> waiter = std::move(line.front());
-    line.pop_front();
-    if (!waiter.done()) {
-      waiter.set_result();
-      return;
-    }
-  }
-}
-
 namespace {
 
-// One wait in `line` until `blocked` turns false, with Queue.get/put's cleanup on any exception: if our
-// future had been completed (we were woken) and the queue can serve someone, the wake-up goes to the next
-// in line instead of being lost with us.
-task<void> wait_in(queue_core& q, waiter_queue& line, bool (queue_core::*blocked)() const noexcept) {
+// Queue.get/put's loop: one wait in `line` at a time until `blocked` turns false, with their cleanup on any
+// exception: if our node had been woken and the queue can serve someone, the wake-up goes to the next in
+// line instead of being lost with us (Q-005). The node is reused: each wait is a fresh place at the back.
+task<void> wait_in(queue_core& q, waiter_line& line, bool (queue_core::*blocked)() const noexcept) {
+  waiter_node node;
   while ((q.*blocked)()) {
-    waiter_ticket t(line);
-    std::exception_ptr error;
-    try {
-      co_await t.fut();
-    } catch (...) {
-      error = std::current_exception();
-    }
-    if (!error) {
-      t.forget();  // wake_up_next popped it already
-      continue;    // woken: check again, a get_nowait may have taken the item first
-    }
-    t.fut().cancel();  // in case it is still pending (the exception came from elsewhere)
-    t.leave();         // still in line unless a wake_up_next popped it
-    if (!(q.*blocked)() && !t.fut().cancelled()) queue_core::wake_up_next(line);
-    std::rethrow_exception(error);
+    std::exception_ptr error = co_await line_wait{line, node};  // out of line again, whatever happened
+    if (!error) continue;  // woken: check again, a get_nowait may have taken the item first
+    node.mark_cancelled();  // getter.cancel(), in case the exception came from elsewhere
+    if (!(q.*blocked)() && !node.cancelled()) queue_core::wake_up_next(line);
+    co_await raise(std::move(error));
   }
 }
 

@@ -117,6 +117,51 @@ task<void> logged_acquire(cs::lock& lk, trace& L, std::string n, std::string whe
   lk.release();
 }
 
+// Waiters a, b, c; b is cancelled before the release: the lock goes to a, then past b to c.
+TEST(Locks, SYN003_AWaiterCancelledInTheMiddleOfTheLineIsSkipped) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::lock lk;
+    co_await lk.acquire();
+    auto a = cs::create_task(logged_acquire(lk, L, "a", "waiting"));
+    auto b = cs::create_task(logged_acquire(lk, L, "b", "waiting"));
+    auto c = cs::create_task(logged_acquire(lk, L, "c", "waiting"));
+    co_await cs::sleep(0ms);
+    EXPECT_EQ(lk.waiter_count(), 3u);
+    b.cancel();
+    lk.release();
+    co_await cs::gather(cs::return_exceptions, a, b, c);
+    EXPECT_EQ(lk.waiter_count(), 0u);
+    EXPECT_FALSE(lk.locked());
+  }());
+  EXPECT_EQ(L, (trace{"b cancelled waiting", "a acquired", "c acquired"}));
+}
+
+task<bool> acquire_as_task(cs::lock& lk) { return lk.acquire(); }
+
+// acquire() goes everywhere the task<bool> it used to return went.
+TEST(Locks, SYN002_AcquireWorksWithCreateTaskWaitForAndAsyncWith) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::lock lk;
+    auto first = cs::create_task(lk.acquire());
+    CO_EXPECT_EQ(first, true);
+    CO_EXPECT_THROW(cs::wait_for(lk.acquire(), 10ms), cs::timeout_error);
+    EXPECT_EQ(lk.waiter_count(), 0u);
+    auto second = cs::create_task(acquire_as_task(lk));
+    co_await cs::sleep(0ms);
+    lk.release();
+    CO_EXPECT_EQ(second, true);
+    lk.release();
+    co_await cs::async_with(lk, [&]() -> task<void> {
+      L.push_back("body holds " + flag(lk.locked()));
+      co_return;
+    });
+    L.push_back("after " + flag(lk.locked()));
+  }());
+  EXPECT_EQ(L, (trace{"body holds True", "after False"}));
+}
+
 TEST(Locks, SYN003_AWaiterCancelledWhileWaitingNeverHoldsTheLock) {
   trace L;
   vrun([&]() -> task<void> {
@@ -308,6 +353,28 @@ TEST(Locks, SYN006_ACancelledWaitLeavesNoWaiterBehind) {
   }());
 }
 
+// create_task(ev.wait()), and Task.cancel(msg) reaching the wait with its message.
+TEST(Locks, SYN006_ACancelledWaitRaisesTheCancelMessage) {
+  vrun([]() -> task<void> {
+    cs::event ev;
+    auto t = cs::create_task(ev.wait());
+    co_await cs::sleep(0ms);
+    t.cancel("stop waiting");
+    std::string message = "<not cancelled>";
+    try {
+      co_await t;
+    } catch (const cs::cancelled_error& e) {
+      message = e.message();
+    }
+    EXPECT_EQ(message, "stop waiting");
+    EXPECT_EQ(ev.waiter_count(), 0u);
+    auto u = cs::create_task(ev.wait());
+    co_await cs::sleep(0ms);
+    ev.set();
+    CO_EXPECT_EQ(u, true);
+  }());
+}
+
 TEST(Locks, SYN006_EventWaitWorksUnderWaitFor) {
   trace L;
   vrun([&]() -> task<void> {
@@ -330,6 +397,51 @@ task<void> sem_worker(cs::semaphore& sem, trace& L, std::string n) {
     co_await cs::sleep(10ms);
     L.push_back(n + " out");
   });
+}
+
+// A semaphore with a free unit and nobody in line is acquired without suspending.
+TEST(Locks, SYN007_AnAvailableSemaphoreIsAcquiredWithoutSuspending) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::semaphore sem(1);
+    auto other = cs::create_task([&]() -> task<void> {
+      L.push_back("other ran");
+      co_return;
+    });
+    bool r = co_await sem.acquire();
+    L.push_back("acquired " + flag(r) + " value " + std::to_string(sem.value()));
+    co_await other;
+  }());
+  EXPECT_EQ(L, (trace{"acquired True value 0", "other ran"}));
+}
+
+// Waiters a, b, c on Semaphore(0); b is cancelled; two releases admit a and c, in that order.
+TEST(Locks, SYN007_ACancelledWaiterInTheMiddleIsSkippedInFifoOrder) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::semaphore sem(0);
+    auto waiter = [&](std::string n) {
+      return cs::create_task([&sem, &L, n]() -> task<void> {
+        try {
+          co_await sem.acquire();
+        } catch (const cs::cancelled_error&) {
+          L.push_back(n + " cancelled");
+          throw;
+        }
+        L.push_back(n + " acquired");
+      });
+    };
+    auto a = waiter("a");
+    auto b = waiter("b");
+    auto c = waiter("c");
+    co_await cs::sleep(0ms);
+    b.cancel();
+    sem.release();
+    sem.release();
+    co_await cs::gather(cs::return_exceptions, a, b, c);
+    L.push_back("value " + std::to_string(sem.value()) + " waiters " + std::to_string(sem.waiter_count()));
+  }());
+  EXPECT_EQ(L, (trace{"b cancelled", "a acquired", "c acquired", "value 0 waiters 0"}));
 }
 
 TEST(Locks, SYN007_ASemaphoreBoundsConcurrency) {

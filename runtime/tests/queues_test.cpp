@@ -2,6 +2,7 @@
 #include "support.hpp"
 
 #include <memory>
+#include <tuple>
 #include <utility>
 
 namespace {
@@ -269,6 +270,140 @@ TEST(Queues, Q006_PutNowaitWakesAGetterButDoesNotReserveTheItem) {
     co_await g;
   }());
   EXPECT_EQ(L, (trace{"get_nowait by another task steals x", "sleeping getter got y"}));
+}
+
+// The woken getter re-queues when it runs, so a getter that was already waiting behind it is served first
+// (CPython appends a fresh future inside the `while self.empty()` loop).
+TEST(Queues, Q006_AWokenGetterThatFindsTheItemGoneWaitsAgainAtTheBackOfTheLine) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::queue<int> q;
+    auto getter = [&](std::string n) {
+      return cs::create_task([&q, &L, n]() -> task<void> { L.push_back(n + " got " + std::to_string(co_await q.get())); });
+    };
+    auto a = getter("a");
+    auto b = getter("b");
+    co_await cs::sleep(0ms);
+    q.put_nowait(1);  // wakes a
+    L.push_back("stolen " + std::to_string(q.get_nowait()));
+    co_await cs::sleep(0ms);  // a runs, finds the queue empty and queues again, now behind b
+    EXPECT_EQ(q.getter_count(), 2u);
+    q.put_nowait(2);
+    q.put_nowait(3);
+    co_await cs::gather(a, b);
+  }());
+  EXPECT_EQ(L, (trace{"stolen 1", "b got 2", "a got 3"}));
+}
+
+// Getters a, b, c wait; b is cancelled; the items go to a and c in that order and b's place is dropped,
+// whether or not b has run since (CPython's _wakeup_next pops and skips the cancelled future).
+TEST(Queues, Q005_FifoWakeUpSkipsACancelledGetterInTheMiddle) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::queue<int> q;
+    auto getter = [&](std::string n) {
+      return cs::create_task([&q, &L, n]() -> task<void> {
+        try {
+          L.push_back(n + " got " + std::to_string(co_await q.get()));
+        } catch (const cs::cancelled_error& e) {
+          L.push_back(n + " cancelled: " + e.message());
+          throw;
+        }
+      });
+    };
+    auto a = getter("a");
+    auto b = getter("b");
+    auto c = getter("c");
+    co_await cs::sleep(0ms);
+    b.cancel("not needed");
+    EXPECT_EQ(q.getter_count(), 3u);  // b leaves the line when it runs
+    q.put_nowait(1);
+    q.put_nowait(2);
+    L.push_back("put 1 2");
+    co_await cs::gather(cs::return_exceptions, a, b, c);
+    EXPECT_EQ(q.getter_count(), 0u);
+    EXPECT_EQ(q.qsize(), 0u);
+  }());
+  // b's wake-up (its cancellation) was queued before a's and c's.
+  EXPECT_EQ(L, (trace{"put 1 2", "b cancelled: not needed", "a got 1", "c got 2"}));
+}
+
+// asyncio's `await q.get()` on a non-empty queue (and `await q.put(x)` with room) does not suspend: no other
+// task runs in between.
+TEST(Queues, Q003_GetWithAnItemAndPutWithRoomDoNotYield) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::queue<int> q(2);
+    q.put_nowait(7);
+    auto other = cs::create_task([&]() -> task<void> {
+      L.push_back("other");
+      co_return;
+    });
+    L.push_back("got " + std::to_string(co_await q.get()));
+    co_await q.put(8);
+    L.push_back("put 8");
+    co_await other;
+  }());
+  EXPECT_EQ(L, (trace{"got 7", "put 8", "other"}));
+}
+
+// A blocked get resumes through the loop like asyncio's future wake-up: after what was already ready when
+// put_nowait() ran, and before what is scheduled later.
+TEST(Queues, Q003_ABlockedGetResumesAfterTheCallbacksReadyBeforeThePut) {
+  trace L;
+  vrun([&]() -> task<void> {
+    cs::queue<int> q;
+    auto g = cs::create_task([&]() -> task<void> { L.push_back("get " + std::to_string(co_await q.get())); });
+    co_await cs::sleep(0ms);
+    auto x = cs::create_task([&]() -> task<void> {
+      L.push_back("x");
+      co_return;
+    });
+    q.put_nowait(1);
+    L.push_back("put");
+    auto y = cs::create_task([&]() -> task<void> {
+      L.push_back("y");
+      co_return;
+    });
+    co_await cs::gather(g, x, y);
+  }());
+  EXPECT_EQ(L, (trace{"put", "x", "get 1", "y"}));
+}
+
+task<int> get_as_task(cs::queue<int>& q) { return q.get(); }
+
+// get() and put() go everywhere the task<T> they used to return went.
+TEST(Queues, GetAndPutWorkWithCreateTaskGatherWaitForShieldAndAsTask) {
+  vrun([&]() -> task<void> {
+    cs::queue<int> q(1);
+    auto getter = cs::create_task(q.get());
+    auto putter = cs::create_task(q.put(1));
+    CO_EXPECT_EQ(getter, 1);
+    co_await putter;
+
+    auto both = cs::gather(q.get(), q.get());
+    co_await cs::sleep(0ms);
+    EXPECT_EQ(q.getter_count(), 2u);
+    q.put_nowait(2);
+    co_await q.put(3);  // full: waits until the first getter has taken 2
+    CO_EXPECT_EQ(std::move(both), (std::tuple<int, int>{2, 3}));
+
+    CO_EXPECT_THROW(cs::wait_for(q.get(), 10ms), cs::timeout_error);
+    EXPECT_EQ(q.getter_count(), 0u);  // the cancelled get left the line
+    q.put_nowait(4);
+    CO_EXPECT_EQ(cs::wait_for(q.get(), 10ms), 4);
+    q.put_nowait(5);
+    CO_EXPECT_THROW(cs::wait_for(q.put(6), 10ms), cs::timeout_error);
+    CO_EXPECT_EQ(cs::shield(q.get()), 5);
+
+    std::vector<task<int>> gets;
+    gets.push_back(q.get());
+    gets.push_back(get_as_task(q));
+    auto all = cs::gather(std::move(gets));
+    q.put_nowait(6);
+    co_await q.put(7);
+    CO_EXPECT_EQ(std::move(all), (std::vector<int>{6, 7}));
+  }());
 }
 
 // Python 3.13 added Queue.shutdown() and QueueShutDown; coroscope mirrors 3.11, where they do not exist.

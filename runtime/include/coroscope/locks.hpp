@@ -8,26 +8,29 @@
 //   coroscope::condition cond;
 //   co_await async_with(cond, [&]() -> task<void> { co_await cond.wait_for([&] { return ready; }); });
 //
-// How they work, as in CPython: every blocked task waits on a future of its own, kept in a FIFO line of
-// waiters; a release, set or notify completes futures, and the woken tasks run through the loop, never
-// inline (13.1 of the semantics file). Lock and semaphore hand off in FIFO order without barging: a
-// newcomer does not take the lock while a woken waiter has not run yet (SYN-001, SYN-002, SYN-007). A
-// waiter that is cancelled after being woken passes the wake-up on (SYN-003); a cancelled condition wait
-// re-acquires the lock before raising (SYN-011, named in 13.12 of the semantics file).
+// How they work, as in CPython: every blocked task waits in a FIFO line of waiters (a node in its own frame
+// where CPython has a future, detail/waiters.hpp); a release, set or notify wakes nodes, and the woken
+// tasks run through the loop, never inline (13.1 of the semantics file). Lock and semaphore hand off in
+// FIFO order without barging: a newcomer does not take the lock while a woken waiter has not run yet
+// (SYN-001, SYN-002, SYN-007). A waiter that is cancelled after being woken passes the wake-up on
+// (SYN-003); a cancelled condition wait re-acquires the lock before raising (SYN-011, named in 13.12 of
+// the semantics file).
 //
-// The operations that wait return task<T>, like Python's `async def`: awaiting one runs it inline and does
-// not suspend when nothing blocks (SYN-002 "Also"), and it can be handed to create_task or wait_for.
+// event.wait(), lock.acquire() and semaphore.acquire() return a sync_op: awaiting it completes at once,
+// without suspending and without a coroutine frame, when nothing blocks (SYN-002 "Also"), and it can be
+// handed to create_task, gather or wait_for, or converted to task<bool>, like Python's `async def`
+// coroutine. condition.wait() and the barrier's operations are task<T> coroutines.
 // Objects are used from the thread of their loop. Each keeps its state in a refcounted block that every
 // pending operation holds too, so destroying the object while tasks still wait on it (a task cancelled
 // at shutdown, say) is safe.
 #include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/waiters.hpp>
 #include <coroscope/task.hpp>
 
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -43,44 +46,18 @@ public:
 
 namespace detail {
 
-// A primitive's line of waiters: one future per blocked task, in arrival order (Python: a deque of futures).
-// The futures' values are never read, so they are future<void>.
-using waiter_queue = std::deque<future<void>>;
-
-// A place in a line of waiters: a new future at the back of `line`, taken out of it again by leave() or at
-// the latest when the ticket goes (Python's `waiters.append(fut); try: await fut finally:
-// waiters.remove(fut)`; the destructor covers a frame destroyed at loop shutdown, as GeneratorExit does).
-// The line must outlive the ticket: the state holding it is kept alive by the waiting coroutine.
-class waiter_ticket {
-public:
-  explicit waiter_ticket(waiter_queue& line);
-  waiter_ticket(const waiter_ticket&) = delete;
-  waiter_ticket& operator=(const waiter_ticket&) = delete;
-  ~waiter_ticket() { leave(); }
-  const future<void>& fut() const noexcept { return fut_; }
-  future<void>& fut() noexcept { return fut_; }
-  // Takes the future out of the line if it is still there.
-  void leave() noexcept;
-  // For a future that its waker already took out of the line (the queues pop what they wake).
-  void forget() noexcept { line_ = nullptr; }
-
-private:
-  waiter_queue* line_;
-  future<void> fut_;
-};
-
 struct event_state final : rc_base, pooled {
   using pooled::operator new;
   using pooled::operator delete;
   bool value = false;
-  waiter_queue waiters;
+  waiter_line waiters;
 };
 
 struct lock_state final : rc_base, pooled {
   using pooled::operator new;
   using pooled::operator delete;
   bool locked = false;
-  waiter_queue waiters;
+  waiter_line waiters;
   void release_lock();  // not release(): that is rc_base's
   void wake_up_first();
 };
@@ -91,7 +68,7 @@ struct semaphore_state final : rc_base, pooled {
   explicit semaphore_state(std::int64_t v, std::int64_t b) noexcept : value(v), bound(b) {}
   std::int64_t value;
   std::int64_t bound;  // BoundedSemaphore's initial value; negative for a plain semaphore
-  waiter_queue waiters;
+  waiter_line waiters;
   bool locked() const noexcept;
   void release_unit();
   void wake_up_next();
@@ -102,7 +79,7 @@ struct condition_state final : rc_base, pooled {
   using pooled::operator delete;
   explicit condition_state(rc_ptr<lock_state> l) noexcept : lock(std::move(l)) {}
   rc_ptr<lock_state> lock;
-  waiter_queue waiters;
+  waiter_line waiters;
   void notify(std::size_t n);
 };
 
@@ -119,13 +96,103 @@ struct barrier_state final : rc_base, pooled {
 };
 
 // The coroutines take the state by value: its reference keeps it alive for as long as they run.
-task<bool> event_wait(rc_ptr<event_state> s);
-task<bool> lock_acquire(rc_ptr<lock_state> s);
-task<bool> semaphore_acquire(rc_ptr<semaphore_state> s);
 task<bool> condition_wait(rc_ptr<condition_state> s);
 task<int> barrier_wait(rc_ptr<barrier_state> s);
 task<void> barrier_reset(rc_ptr<barrier_state> s);
 task<void> barrier_abort(rc_ptr<barrier_state> s);
+
+// Event.wait, Lock.acquire and Semaphore.acquire as sync_ops (detail/waiters.hpp): they return true, at
+// once when nothing blocks, else after waiting in the primitive's line on a node in the awaiting frame.
+// Each holds a reference to the state, so the object may go while the operation waits.
+
+class event_wait_op final : public sync_op_base<bool, event_wait_op> {
+public:
+  explicit event_wait_op(rc_ptr<event_state> s) noexcept : s_(std::move(s)) {}
+  event_wait_op(event_wait_op&& o) noexcept : s_(std::move(o.s_)) {}
+  event_wait_op& operator=(event_wait_op&&) = delete;
+
+  bool await_ready() const noexcept { return s_->value; }
+  void await_suspend(std::coroutine_handle<> h) { node_.park(s_->waiters, h); }
+  [[gnu::always_inline]] bool await_resume() {
+    if (!node_.parked()) return true;
+    node_.leave();  // a cancelled wait leaves no waiter behind (SYN-006)
+    node_.resume_or_raise();
+    return true;
+  }
+
+private:
+  rc_ptr<event_state> s_;
+  waiter_node node_;  // after s_: it leaves the line before the state can go
+};
+
+class lock_acquire_op final : public sync_op_base<bool, lock_acquire_op> {
+public:
+  explicit lock_acquire_op(rc_ptr<lock_state> s) noexcept : s_(std::move(s)) {}
+  lock_acquire_op(lock_acquire_op&& o) noexcept : s_(std::move(o.s_)) {}
+  lock_acquire_op& operator=(lock_acquire_op&&) = delete;
+
+  // Fair: a free lock is taken at once only when nobody is in line, or everyone in line was cancelled
+  // (those have been woken already and will not take it). A woken waiter that has not run yet keeps its
+  // claim, so a newcomer cannot barge in (SYN-002).
+  bool await_ready() const noexcept {
+    if (s_->locked || !s_->waiters.all_of([](const waiter_node& n) { return n.cancelled(); })) return false;
+    s_->locked = true;
+    return true;
+  }
+  void await_suspend(std::coroutine_handle<> h) { node_.park(s_->waiters, h); }
+  bool await_resume() {
+    if (!node_.parked()) return true;
+    node_.leave();
+    wait_outcome end = node_.resume_outcome();
+    if (!end.error) [[likely]] {
+      s_->locked = true;
+      return true;
+    }
+    // Woken and cancelled in the same step, or cancelled while free: whoever is now first must run, or
+    // the wake-up would be lost (SYN-003).
+    if (end.cancelled && !s_->locked) s_->wake_up_first();
+    std::rethrow_exception(std::move(end.error));
+  }
+
+private:
+  rc_ptr<lock_state> s_;
+  waiter_node node_;
+};
+
+class semaphore_acquire_op final : public sync_op_base<bool, semaphore_acquire_op> {
+public:
+  explicit semaphore_acquire_op(rc_ptr<semaphore_state> s) noexcept : s_(std::move(s)) {}
+  semaphore_acquire_op(semaphore_acquire_op&& o) noexcept : s_(std::move(o.s_)) {}
+  semaphore_acquire_op& operator=(semaphore_acquire_op&&) = delete;
+
+  bool await_ready() const noexcept {
+    if (s_->locked()) return false;
+    --s_->value;
+    return true;
+  }
+  void await_suspend(std::coroutine_handle<> h) { node_.park(s_->waiters, h); }
+  bool await_resume() {
+    if (!node_.parked()) return true;
+    node_.leave();
+    wait_outcome end = node_.resume_outcome();
+    if (!end.error) [[likely]] {
+      // Units may have been released while waiters queued behind us: wake the next one too.
+      if (s_->value > 0) s_->wake_up_next();
+      return true;
+    }
+    // wake_up_next() took a unit for us when it woke our node; cancelled afterwards, we give it back and
+    // hand it to the next in line.
+    if (end.cancelled && !node_.cancelled()) {
+      ++s_->value;
+      s_->wake_up_next();
+    }
+    std::rethrow_exception(std::move(end.error));
+  }
+
+private:
+  rc_ptr<semaphore_state> s_;
+  waiter_node node_;
+};
 
 template <class P>
 using predicate_result_t = std::decay_t<std::invoke_result_t<P&>>;
@@ -145,7 +212,7 @@ task<predicate_result_t<P>> condition_wait_for(rc_ptr<condition_state> s, P pred
 template <class Derived>
 class acquire_release_cm {
 public:
-  task<bool> aenter() { return self().acquire(); }
+  auto aenter() { return self().acquire(); }
   std::suspend_never aexit(std::exception_ptr) {
     self().release();
     return {};
@@ -166,7 +233,7 @@ public:
   event& operator=(const event&) = delete;
 
   // Returns true (at once when the flag is set, without suspending).
-  task<bool> wait() { return detail::event_wait(state_); }
+  detail::event_wait_op wait() { return detail::event_wait_op(state_); }
   void set();
   void clear() noexcept { state_->value = false; }
   bool is_set() const noexcept { return state_->value; }
@@ -186,7 +253,7 @@ public:
   lock& operator=(const lock&) = delete;
 
   // Returns true once the lock is held; does not suspend when it is free and nobody waits.
-  task<bool> acquire() { return detail::lock_acquire(state_); }
+  detail::lock_acquire_op acquire() { return detail::lock_acquire_op(state_); }
   // Throws std::runtime_error("Lock is not acquired.") when the lock is not held.
   void release() { state_->release_lock(); }
   bool locked() const noexcept { return state_->locked; }
@@ -205,7 +272,7 @@ public:
   semaphore(const semaphore&) = delete;
   semaphore& operator=(const semaphore&) = delete;
 
-  task<bool> acquire() { return detail::semaphore_acquire(state_); }
+  detail::semaphore_acquire_op acquire() { return detail::semaphore_acquire_op(state_); }
   void release() { state_->release_unit(); }
   // True when acquire() would wait: the counter is zero, or earlier waiters are still in line.
   bool locked() const noexcept { return state_->locked(); }
@@ -237,7 +304,7 @@ public:
   condition(const condition&) = delete;
   condition& operator=(const condition&) = delete;
 
-  task<bool> acquire() { return detail::lock_acquire(state_->lock); }
+  detail::lock_acquire_op acquire() { return detail::lock_acquire_op(state_->lock); }
   void release() { state_->lock->release_lock(); }
   bool locked() const noexcept { return state_->lock->locked; }
 

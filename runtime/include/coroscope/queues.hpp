@@ -7,7 +7,9 @@
 //   int v = co_await q.get();              // waits while empty
 //   q.task_done();  co_await q.join();     // join() returns once every item put was marked done
 //
-// As in CPython, blocked getters and putters wait on futures in FIFO lines. put_nowait() wakes the first
+// get() and put() complete without suspending when the queue lets them (as asyncio's do); only a blocked
+// call waits, in a coroutine frame of its own with its place in line inside it (detail/waiters.hpp).
+// As in CPython, blocked getters and putters wait in FIFO lines. put_nowait() wakes the first
 // getter but does not reserve the item for it: a get_nowait() from another task may take it first, and
 // the woken getter then waits again (Q-006; contrast with lock's hand-off, SYN-002). A getter cancelled
 // after being woken passes the wake-up on, so no item is stranded.
@@ -59,17 +61,19 @@ public:
   void item_taken() { wake_up_next(putters); }
   void task_done();
 
-  // Completes the first future of `line` that is not done, dropping the done ones before it.
-  static void wake_up_next(waiter_queue& line);
+  // Queue._wakeup_next: wakes the first waiter of `line` that is not done, dropping the done ones before it.
+  static void wake_up_next(waiter_line& line) noexcept { line.pop_and_wake_next(); }
 
   int maxsize;
-  waiter_queue getters;
-  waiter_queue putters;
+  waiter_line getters;
+  waiter_line putters;
   std::size_t unfinished = 0;
   event finished;  // set whenever unfinished is 0
 };
 
-// The waiting half of Queue.get and Queue.put: returns once the queue is not empty (not full).
+// The waiting half of Queue.get and Queue.put: returns once the queue is not empty (not full). A coroutine,
+// because a woken waiter may find the item taken by a get_nowait() and wait again: one frame per
+// blocked call, none when the queue lets the call through at once.
 task<void> wait_until_not_empty(queue_core& q);
 task<void> wait_until_not_full(queue_core& q);
 task<void> queue_join(rc_ptr<queue_core> q);
@@ -158,6 +162,82 @@ public:
   using queue_core::queue_core;
   std::size_t size() const noexcept override { return store.size(); }
   Store store;
+
+  // empty() and full() without the virtual call, for the operations' fast path.
+  bool has_item() const noexcept { return store.size() != 0; }
+  bool has_room() const noexcept { return maxsize <= 0 || store.size() < static_cast<std::size_t>(maxsize); }
+  // put_nowait and get_nowait once the queue is known to allow them.
+  void put_unchecked(T&& item) {
+    store.push(std::move(item));
+    item_added();
+  }
+  T get_unchecked() {
+    T item = store.pop();
+    item_taken();
+    return item;
+  }
+};
+
+// The common part of Queue.get and Queue.put as sync_ops: the state's reference, and the coroutine that
+// waits when the queue does not let the call through at once.
+template <class T, class Store>
+class queue_op_base {
+protected:
+  using state = queue_state<T, Store>;
+  explicit queue_op_base(rc_ptr<state> s) noexcept : s_(std::move(s)) {}
+  queue_op_base(queue_op_base&& o) noexcept : s_(std::move(o.s_)) {}
+
+  // Runs `wait` inline in the awaiting task, like co_await of a task<void>.
+  auto suspend_into(task<void> wait, std::coroutine_handle<> h) {
+    wait_ = std::move(wait);
+    return std::move(wait_).operator co_await().await_suspend(h);
+  }
+  // Raises what ended the wait (a cancellation), if there was a wait.
+  void finish_wait() {
+    if (wait_.valid()) std::move(wait_).operator co_await().await_resume();
+  }
+
+  rc_ptr<state> s_;
+  task<void> wait_;
+};
+
+// `co_await q.get()`: takes an item at once when there is one (no suspension, as in asyncio).
+template <class T, class Store>
+class queue_get_op final : public queue_op_base<T, Store>, public sync_op_base<T, queue_get_op<T, Store>> {
+  using base = queue_op_base<T, Store>;
+
+public:
+  explicit queue_get_op(rc_ptr<typename base::state> s) noexcept : base(std::move(s)) {}
+  queue_get_op(queue_get_op&&) noexcept = default;
+  queue_get_op& operator=(queue_get_op&&) = delete;
+
+  bool await_ready() const noexcept { return this->s_->has_item(); }
+  auto await_suspend(std::coroutine_handle<> h) { return this->suspend_into(wait_until_not_empty(*this->s_), h); }
+  T await_resume() {
+    this->finish_wait();
+    return this->s_->get_unchecked();
+  }
+};
+
+// `co_await q.put(x)`: stores the item at once when there is room (no suspension, as in asyncio).
+template <class T, class Store>
+class queue_put_op final : public queue_op_base<T, Store>, public sync_op_base<void, queue_put_op<T, Store>> {
+  using base = queue_op_base<T, Store>;
+
+public:
+  queue_put_op(rc_ptr<typename base::state> s, T&& item) : base(std::move(s)), item_(std::move(item)) {}
+  queue_put_op(queue_put_op&&) = default;
+  queue_put_op& operator=(queue_put_op&&) = delete;
+
+  bool await_ready() const noexcept { return this->s_->has_room(); }
+  auto await_suspend(std::coroutine_handle<> h) { return this->suspend_into(wait_until_not_full(*this->s_), h); }
+  void await_resume() {
+    this->finish_wait();
+    this->s_->put_unchecked(std::move(item_));
+  }
+
+private:
+  T item_;
 };
 
 }  // namespace detail
@@ -174,10 +254,10 @@ public:
   basic_queue(const basic_queue&) = delete;
   basic_queue& operator=(const basic_queue&) = delete;
 
-  // Waits while the queue is full, then stores the item.
-  task<void> put(T item) { return put_impl(state_, std::move(item)); }
-  // Waits while the queue is empty, then takes an item.
-  task<T> get() { return get_impl(state_); }
+  // Waits while the queue is full, then stores the item; does not suspend when there is room.
+  detail::queue_put_op<T, Store> put(T item) { return detail::queue_put_op<T, Store>(state_, std::move(item)); }
+  // Waits while the queue is empty, then takes an item; does not suspend when there is one.
+  detail::queue_get_op<T, Store> get() { return detail::queue_get_op<T, Store>(state_); }
   // Throws queue_full when the queue holds maxsize items.
   void put_nowait(T item) { put_nowait_impl(*state_, std::move(item)); }
   // Throws queue_empty when there is nothing to take.
@@ -203,22 +283,11 @@ public:
 private:
   static void put_nowait_impl(state& s, T&& item) {
     s.check_put();
-    s.store.push(std::move(item));
-    s.item_added();
+    s.put_unchecked(std::move(item));
   }
   static T get_nowait_impl(state& s) {
     s.check_get();
-    T item = s.store.pop();
-    s.item_taken();
-    return item;
-  }
-  static task<void> put_impl(detail::rc_ptr<state> s, T item) {
-    if (s->full()) co_await detail::wait_until_not_full(*s);
-    put_nowait_impl(*s, std::move(item));
-  }
-  static task<T> get_impl(detail::rc_ptr<state> s) {
-    if (s->empty()) co_await detail::wait_until_not_empty(*s);
-    co_return get_nowait_impl(*s);
+    return s.get_unchecked();
   }
 
   detail::rc_ptr<state> state_;
