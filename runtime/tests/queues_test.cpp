@@ -403,6 +403,10 @@ TEST(Queues, GetAndPutWorkWithCreateTaskGatherWaitForShieldAndAsTask) {
     q.put_nowait(6);
     co_await q.put(7);
     CO_EXPECT_EQ(std::move(all), (std::vector<int>{6, 7}));
+
+    auto via_loop = cs::get_running_loop().create_task(task<int>(q.get()));  // takes a task<T> only
+    q.put_nowait(8);
+    CO_EXPECT_EQ(via_loop, 8);
   }());
 }
 
