@@ -1,6 +1,10 @@
 // Synchronization primitives (SYN) of docs/semantics.md. Expected traces are CPython 3.11.7's.
 #include "support.hpp"
 
+#include "alloc_count.hpp"
+
+#include <thread>
+
 namespace {
 
 std::string flag(bool b) { return b ? "True" : "False"; }
@@ -822,6 +826,46 @@ TEST(Locks, SYN012_AsyncWithABarrierGivesTheIndexAndPartiesMustBePositive) {
 // The primitives may go away while tasks still wait on them: at asyncio.run's shutdown the waiters are
 // cancelled after main (which owned the objects) has returned. Under ASan this is where a dangling
 // reference would show.
+// ---- Memory ----------------------------------------------------------------------------------------------
+
+task<void> acquire_then_release(cs::lock& lk) {
+  co_await lk.acquire();
+  lk.release();
+}
+task<void> wait_for_event(cs::event& ev) { co_await ev.wait(); }
+task<void> acquire_unit(cs::semaphore& sem) { co_await sem.acquire(); }
+
+// A blocked acquire() or wait() keeps its place in line inside its own frame: parking, waking and resuming
+// 30 waiters allocates nothing (CPython allocates a future per wait). Run on a fresh thread, whose frame
+// pool is empty, so that any allocation reaches operator new.
+TEST(Locks, BlockedWaitersAllocateNothing) {
+  long counted = -1;
+  std::thread([&] {
+    vrun([&]() -> task<void> {
+      cs::lock lk;
+      cs::event ev;
+      cs::semaphore sem(0);
+      co_await lk.acquire();
+      std::vector<cs::task_handle<void>> ts;
+      ts.reserve(30);
+      for (int i = 0; i < 10; ++i) {
+        ts.push_back(cs::create_task(acquire_then_release(lk)));
+        ts.push_back(cs::create_task(wait_for_event(ev)));
+        ts.push_back(cs::create_task(acquire_unit(sem)));
+      }
+      allocation_count heap;
+      co_await cs::sleep(0ms);  // all 30 park
+      const bool all_parked = lk.waiter_count() == 10 && ev.waiter_count() == 10 && sem.waiter_count() == 10;
+      lk.release();
+      ev.set();
+      for (int i = 0; i < 10; ++i) sem.release();
+      for (auto& t : ts) co_await t;
+      counted = all_parked ? heap.so_far() : -1;
+    }());
+  }).join();
+  EXPECT_EQ(counted, 0);
+}
+
 TEST(Locks, ObjectsAreSafeToDestroyWhileTasksStillWaitOnThem) {
   trace L;
   vrun([&]() -> task<void> {

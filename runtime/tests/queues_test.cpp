@@ -1,7 +1,10 @@
 // Queues (Q) of docs/semantics.md. Expected traces are CPython 3.11.7's.
 #include "support.hpp"
 
+#include "alloc_count.hpp"
+
 #include <memory>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -408,6 +411,42 @@ TEST(Queues, GetAndPutWorkWithCreateTaskGatherWaitForShieldAndAsTask) {
     q.put_nowait(8);
     CO_EXPECT_EQ(via_loop, 8);
   }());
+}
+
+task<void> get_one(cs::queue<int>& q) { co_await q.get(); }
+
+// get() and put() that go through at once allocate nothing; a blocked one at most its waiting frame (no
+// future, no frame for the call itself). Run on a fresh thread, whose frame pool is empty, so that every
+// allocation reaches operator new.
+TEST(Queues, GetAndPutAllocateAtMostOneFramePerBlockedCall) {
+  long unblocked = -1;
+  long blocked = -1;
+  std::thread([&] {
+    vrun([&]() -> task<void> {
+      cs::queue<int> q(1);
+      {
+        allocation_count heap;
+        for (int i = 0; i < 100; ++i) {
+          co_await q.put(i);
+          co_await q.get();
+        }
+        unblocked = heap.so_far();
+      }
+      std::vector<cs::task_handle<void>> ts;
+      ts.reserve(10);
+      for (int i = 0; i < 10; ++i) ts.push_back(cs::create_task(get_one(q)));
+      allocation_count heap;
+      co_await cs::sleep(0ms);  // 10 getters park
+      const bool parked = q.getter_count() == 10;
+      // 10 putters: the first wakes a getter, the next ones find the queue full until the getters run
+      for (int i = 0; i < 10; ++i) co_await q.put(i);
+      for (auto& t : ts) co_await t;
+      blocked = parked ? heap.so_far() : -1;
+    }());
+  }).join();
+  EXPECT_EQ(unblocked, 0);
+  EXPECT_GE(blocked, 0);
+  EXPECT_LE(blocked, 19);  // 10 blocked gets, 9 blocked puts
 }
 
 // Python 3.13 added Queue.shutdown() and QueueShutDown; coroscope mirrors 3.11, where they do not exist.
