@@ -2,8 +2,6 @@
 
 #include <coroscope/async_with.hpp>
 
-#include <algorithm>
-
 // Line for line, the algorithms of CPython 3.11.7's Lib/asyncio/locks.py; the comments say where a
 // detail matters for the semantics file's cases.
 namespace coroscope {
@@ -36,9 +34,7 @@ struct held_lock {
 
 }  // namespace
 
-// ---- Event ----------------------------------------------------------------------------------------------
-
-// Event.wait and Lock.acquire are event_wait_op and lock_acquire_op (locks.hpp).
+// ---- Lock (Event.wait, Lock.acquire and Semaphore.acquire are sync_ops in locks.hpp) ----------------------
 
 void lock_state::release_lock() {
   if (!locked) throw std::runtime_error("Lock is not acquired.");
@@ -59,8 +55,6 @@ bool semaphore_state::locked() const noexcept {
   // Zero, or someone still waits in line (FIFO: a newcomer queues behind them even when value > 0).
   return value == 0 || !waiters.all_of([](const waiter_node& n) { return n.cancelled(); });
 }
-
-// Semaphore.acquire is semaphore_acquire_op (locks.hpp).
 
 void semaphore_state::release_unit() {
   if (bound >= 0 && value >= bound) throw std::invalid_argument("BoundedSemaphore released too many times");

@@ -282,7 +282,10 @@ TEST(Queues, Q006_AWokenGetterThatFindsTheItemGoneWaitsAgainAtTheBackOfTheLine) 
   vrun([&]() -> task<void> {
     cs::queue<int> q;
     auto getter = [&](std::string n) {
-      return cs::create_task([&q, &L, n]() -> task<void> { L.push_back(n + " got " + std::to_string(co_await q.get())); });
+      return cs::create_task([&q, &L, n]() -> task<void> {
+        const int v = co_await q.get();
+        L.push_back(n + " got " + std::to_string(v));
+      });
     };
     auto a = getter("a");
     auto b = getter("b");

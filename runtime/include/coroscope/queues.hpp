@@ -7,10 +7,10 @@
 //   int v = co_await q.get();              // waits while empty
 //   q.task_done();  co_await q.join();     // join() returns once every item put was marked done
 //
-// get() and put() complete without suspending when the queue lets them (as asyncio's do); only a blocked
-// call waits, in a coroutine frame of its own with its place in line inside it (detail/waiters.hpp).
-// As in CPython, blocked getters and putters wait in FIFO lines. put_nowait() wakes the first
-// getter but does not reserve the item for it: a get_nowait() from another task may take it first, and
+// get() and put() return sync_ops (detail/waiters.hpp): they complete without suspending or allocating when
+// the queue lets them through (as asyncio's do); a blocked call waits in a coroutine frame of its own, which
+// holds its place in the FIFO line of getters or putters. put_nowait() wakes the first getter but does not
+// reserve the item for it: a get_nowait() from another task may take it first, and
 // the woken getter then waits again (Q-006; contrast with lock's hand-off, SYN-002). A getter cancelled
 // after being woken passes the wake-up on, so no item is stranded.
 //
