@@ -1,5 +1,4 @@
 #include <coroscope/detail/future_core.hpp>
-#include <coroscope/detail/task_core.hpp>
 #include <coroscope/event_loop.hpp>
 
 #include <iostream>
@@ -7,17 +6,14 @@
 
 namespace coroscope::detail {
 
-future_core::future_core(event_loop* loop) noexcept : loop_(loop) {
-  if (loop) loop->attach(this);
-}
-
 void future_core::throw_loop_closed() { throw loop_closed_error(); }
 
 bool future_core::cancel(const std::string* msg) {
   log_traceback_ = false;
   if (done()) return false;
   live_loop();
-  cancel_msg_ = msg ? std::make_unique<std::string>(*msg) : nullptr;
+  if (msg) extras().cancel_msg = *msg;
+  else if (extras_) extras_->cancel_msg.clear();
   exc_ = nullptr;
   complete(state::cancelled);
   return true;
@@ -25,7 +21,7 @@ bool future_core::cancel(const std::string* msg) {
 
 std::exception_ptr future_core::make_cancelled_error() const {
   if (exc_ && state_ == state::cancelled) return exc_;
-  return std::make_exception_ptr(cancelled_error(cancel_msg_ ? *cancel_msg_ : std::string()));
+  return std::make_exception_ptr(cancelled_error(extras_ ? extras_->cancel_msg : std::string()));
 }
 
 void future_core::check_result() {
@@ -56,10 +52,10 @@ std::exception_ptr future_core::exception() {
   return exc_;
 }
 
-void future_core::check_settable() const {
+void future_core::refuse_settable() const {
   if (is_task_) throw std::runtime_error("Task does not support set_result() or set_exception()");
   live_loop();
-  if (done()) throw invalid_state_error("invalid state: the future is already done");
+  throw invalid_state_error("invalid state: the future is already done");
 }
 
 void future_core::set_exception(std::exception_ptr e) {
@@ -70,11 +66,7 @@ void future_core::set_exception(std::exception_ptr e) {
   complete(state::finished);
 }
 
-void future_core::finish_with_value() noexcept { complete(state::finished); }
-
-void future_core::complete(state s) noexcept {
-  state_ = s;
-  if (callbacks_.empty()) return;
+void future_core::complete_slow() noexcept {
   if (!loop_) {  // the loop is gone: nothing can run any more
     discard_callbacks();
     return;
@@ -92,7 +84,7 @@ void future_core::complete(state s) noexcept {
   });
 }
 
-void future_core::add_done_callback(callback cb) {
+void future_core::add_done_callback_slow(callback cb) {
   live_loop();
   if (done()) {
     add_ref();
@@ -110,26 +102,20 @@ void future_core::discard_callbacks() noexcept {
   callbacks_.drain([this](callback c) { c.fn(c.ctx, this, cb_op::discard); });
 }
 
-future_core::~future_core() {
-  if (loop_) loop_->detach(this);
-}
-
-void future_core::destroy_self() noexcept {
+void future_core::report_unretrieved() noexcept {
   // The refcount reached zero: this is Python's __del__ for futures and tasks (FUT-008).
-  if (log_traceback_ && exc_ && state_ == state::finished) {
+  if (exc_ && state_ == state::finished) {
     log_traceback_ = false;
     exception_context ctx;
     ctx.message = std::string(kind_name()) + " exception was never retrieved";
     ctx.exception = exc_;
-    if (is_task_) ctx.task = static_cast<task_core*>(this)->name();
+    ctx.task = owner_name();
     if (loop_) {
       loop_->call_exception_handler(ctx);
     } else {
       std::cerr << "coroscope: " << ctx.message << ": " << describe(exc_) << '\n';
     }
   }
-  discard_callbacks();
-  dispose();
 }
 
 }  // namespace coroscope::detail

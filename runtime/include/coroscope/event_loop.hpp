@@ -198,7 +198,14 @@ public:
     if (size() == cap_) grow();
     buf_[tail_++ & (cap_ - 1)] = it;
   }
-  ready_item pop() noexcept { return buf_[head_++ & (cap_ - 1)]; }
+  ready_item pop() noexcept {
+    ready_item it = buf_[head_++ & (cap_ - 1)];
+    // A burst (ten thousand tasks spawned at once) leaves a big ring behind: give it back once drained,
+    // as CPython's deque frees its blocks while it is popped.
+    if (head_ == tail_ && cap_ > retained_capacity) [[unlikely]]
+      release_buffer();
+    return it;
+  }
   ready_item pop_back() noexcept { return buf_[--tail_ & (cap_ - 1)]; }  // mutants only
   void push_front(const ready_item& it) {                                // mutants only
     if (size() == cap_) grow();
@@ -206,7 +213,12 @@ public:
   }
 
 private:
+  static constexpr std::size_t retained_capacity = 1024;
   void grow();
+  void release_buffer() noexcept {
+    delete[] std::exchange(buf_, nullptr);
+    cap_ = head_ = tail_ = 0;
+  }
   ready_item* buf_ = nullptr;
   std::size_t cap_ = 0;
   std::size_t head_ = 0;
@@ -287,7 +299,9 @@ public:
   template <class T = void>
   future<T> create_future();
   template <class T>
-  task_handle<T> create_task(task<T>&& coro, std::string name = {});
+  task_handle<T> create_task(task<T>&& coro);
+  template <class T>
+  task_handle<T> create_task(task<T>&& coro, std::string name);
 
   // --- running and stopping ---
   void run_forever();
@@ -332,8 +346,18 @@ public:
   detail::task_core* current_task_core() const noexcept { return current_; }
   void set_current_task_core(detail::task_core* t) noexcept { current_ = t; }
   // Every future and task of the loop is on one intrusive list, so teardown can detach them all.
-  void attach(detail::future_core* f) noexcept;
-  void detach(detail::future_core* f) noexcept;
+  void attach(detail::future_core* f) noexcept {
+    f->prev_ = nullptr;
+    f->next_ = futures_head_;
+    if (futures_head_) futures_head_->prev_ = f;
+    futures_head_ = f;
+  }
+  void detach(detail::future_core* f) noexcept {
+    if (f->prev_) f->prev_->next_ = f->next_;
+    else if (futures_head_ == f) futures_head_ = f->next_;
+    if (f->next_) f->next_->prev_ = f->prev_;
+    f->prev_ = f->next_ = nullptr;
+  }
   std::uint64_t next_task_id() noexcept { return ++task_counter_; }
   void log(std::string_view line) noexcept;
   void run_until_done(future_ref& f);  // run_until_complete without the typed result
@@ -349,6 +373,9 @@ private:
   void check_open() const;
   void run_once();
   void run_ready_batch();
+  void run_item_timed(const detail::ready_item& it);
+  void drop_cancelled_timers();
+  void queue_due_timers();
   void watch(int fd, bool read, detail::handle_node* cb);
   bool unwatch(int fd, bool read);
   void poll_io(std::int64_t timeout_ns);
@@ -414,5 +441,40 @@ void task_step_callback(void* ctx, future_core* fut, cb_op op);
 inline void event_loop::push_step(detail::task_core* t) {
   ready_.push({{&detail::task_step_callback, t}, nullptr});
 }
+
+// The future's hot path, here because it needs the loop's definition: creating and destroying a future,
+// registering the awaiting task and completing with one callback are inline; the rest is in future_core.cpp.
+namespace detail {
+inline future_core::future_core(event_loop* loop) noexcept : loop_(loop) {
+  if (loop) loop->attach(this);
+}
+inline future_core::~future_core() {
+  if (loop_) loop_->detach(this);
+}
+inline void future_core::destroy_self() noexcept {
+  if (log_traceback_) [[unlikely]]
+    report_unretrieved();
+  if (!callbacks_.empty()) [[unlikely]]
+    discard_callbacks();
+  dispose();
+}
+inline void future_core::complete(state s) noexcept {
+  state_ = s;
+  if (callbacks_.empty()) return;
+  if (loop_ && callbacks_.single() && !mutant::is(mutant::inline_done_callbacks)) [[likely]] {
+    add_ref();  // the queue's reference while the callback waits
+    loop_->push_ready({callbacks_.take_single(), this});
+    return;
+  }
+  complete_slow();
+}
+inline void future_core::add_done_callback(callback cb) {
+  if (loop_ && !done()) [[likely]] {
+    callbacks_.push(cb);
+    return;
+  }
+  add_done_callback_slow(cb);
+}
+}  // namespace detail
 
 }  // namespace coroscope

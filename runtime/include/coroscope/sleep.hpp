@@ -33,26 +33,26 @@ public:
   explicit sleep_awaiter(duration d) noexcept : delay_(d) {}
   sleep_awaiter(const sleep_awaiter&) = delete;
   sleep_awaiter& operator=(const sleep_awaiter&) = delete;
-  ~sleep_awaiter() { drop_timer(); }
+  ~sleep_awaiter() {
+    if (timer_ || msg_) [[unlikely]]
+      release_resources();
+  }
 
   // sleep always suspends, even sleep(0) (ORD-006)
   bool await_ready() const noexcept { return mutant::is(mutant::sleep0_does_not_yield) && delay_.count() <= 0; }
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &current_task_or_throw();
-    if (delay_.count() <= 0) {
+    if (delay_.count() <= 0) [[likely]] {
       task_->park_yield(h);
       return;
     }
-    event_loop* loop = task_->loop();
-    timer_ = new sleep_timer(this);
-    timer_->when = (loop->now() + delay_).time_since_epoch().count();
-    timer_->add_ref();       // ours: the node stays valid even when the loop drops it (closed, purged)
-    loop->add_timer(timer_);  // the heap's: the node's initial reference
-    task_->park_on(this, h);
+    park_on_timer(h);
   }
   // Inlined into the awaiting coroutine, so that a cancellation's unwind starts in that frame.
   [[gnu::always_inline]] void await_resume() {
     if (!task_) return;  // only when a mutant skipped the suspension
+    if (task_->resumes_cleanly() && state_ != st::cancelled) [[likely]]
+      return;
     task_->resume_check();
     if (task_->take_cancel_delivery()) {
       if (state_ == st::cancelled) throw cancelled_error(msg_ ? *msg_ : std::string());
@@ -78,6 +78,18 @@ public:
   }
 
 private:
+  [[gnu::noinline]] void release_resources() noexcept {
+    drop_timer();
+    msg_.reset();
+  }
+  [[gnu::noinline]] void park_on_timer(std::coroutine_handle<> h) {
+    event_loop* loop = task_->loop();
+    timer_ = new sleep_timer(this);
+    timer_->when = (loop->now() + delay_).time_since_epoch().count();
+    timer_->add_ref();       // ours: the node stays valid even when the loop drops it (closed, purged)
+    loop->add_timer(timer_);  // the heap's: the node's initial reference
+    task_->park_on(this, h);
+  }
   void drop_timer() noexcept {
     if (!timer_) return;
     timer_->awaiter = nullptr;

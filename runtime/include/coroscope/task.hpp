@@ -33,13 +33,12 @@ public:
     requires std::constructible_from<T, U&&>
   void return_value(U&& v) {
     this->emplace_value(std::forward<U>(v));
-    this->value_set_ = true;
   }
 };
 template <>
 class task_promise_base<void> : public value_holder<void, task_core> {
 public:
-  void return_void() noexcept { value_set_ = true; }
+  void return_void() noexcept {}
 };
 
 struct final_awaiter {
@@ -67,7 +66,7 @@ struct raise_awaiter : final_awaiter {
   std::exception_ptr error;
   template <class P>
   auto await_suspend(std::coroutine_handle<P> h) noexcept {
-    h.promise().frame_exc_ = std::move(error);
+    h.promise().frame_exception() = std::move(error);
     return final_awaiter::await_suspend(h);
   }
 };
@@ -81,7 +80,7 @@ public:
   task<T> get_return_object() noexcept;
   std::suspend_always initial_suspend() const noexcept { return {}; }
   final_awaiter final_suspend() const noexcept { return {}; }
-  void unhandled_exception() noexcept { this->frame_exc_ = std::current_exception(); }
+  void unhandled_exception() noexcept { this->frame_exception() = std::current_exception(); }
 
   static void* operator new(std::size_t n) { return frame_pool::allocate(n); }
   static void operator delete(void* p, std::size_t n) noexcept { frame_pool::deallocate(p, n); }
@@ -123,20 +122,20 @@ public:
     }
 #if COROSCOPE_SYMMETRIC_TRANSFER
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-      h.promise().continuation_ = caller;
+      h.promise().set_continuation(caller);
       h.promise().mark_started_inline();
       return h;
     }
 #else
     void await_suspend(std::coroutine_handle<> caller) noexcept {
-      h.promise().continuation_ = caller;
+      h.promise().set_continuation(caller);
       h.promise().mark_started_inline();
       detail::pending_transfer = h;
     }
 #endif
     T await_resume() {
       auto& p = h.promise();
-      if (p.frame_exc_) std::rethrow_exception(p.frame_exc_);
+      if (p.frame_exception()) std::rethrow_exception(p.frame_exception());
       if constexpr (!std::is_void_v<T>) return std::move(p.value_ref());
     }
   };
@@ -147,7 +146,7 @@ public:
   // (null when it returned) instead of raising it; settled_value() then moves the value out. The runtime's
   // own coroutines use it so that an error unwinds once, in the user's frame.
   struct settle_awaiter : inline_awaiter {
-    std::exception_ptr await_resume() const noexcept { return this->h.promise().frame_exc_; }
+    std::exception_ptr await_resume() const noexcept { return this->h.promise().frame_exception(); }
   };
   settle_awaiter settle() & noexcept { return {{h_}}; }
   decltype(auto) settled_value() & noexcept
@@ -214,22 +213,33 @@ public:
 };
 
 template <class T>
-task_handle<T> event_loop::create_task(task<T>&& coro, std::string name) {
+task_handle<T> event_loop::create_task(task<T>&& coro) {
   check_open();
   if (!coro.valid()) throw std::invalid_argument("coroscope: create_task of an empty task");
   auto h = coro.release();
   auto& p = h.promise();
-  if (p.started()) {
+  if (p.started()) [[unlikely]] {
     p.release();
     throw invalid_state_error("coroscope: create_task of a task that was already awaited");
   }
-  p.start(this, h, std::move(name));
+  p.start(this, h);
   return task_handle<T>(&p);
+}
+// The name is a separate overload so that the common, unnamed spawn builds no std::string.
+template <class T>
+task_handle<T> event_loop::create_task(task<T>&& coro, std::string name) {
+  auto t = create_task(std::move(coro));
+  if (!name.empty()) t.set_name(std::move(name));
+  return t;
 }
 
 // asyncio.create_task: needs a running loop (std::runtime_error otherwise, ORD-017).
 template <class T>
-task_handle<T> create_task(task<T>&& coro, std::string name = {}) {
+task_handle<T> create_task(task<T>&& coro) {
+  return get_running_loop().create_task(std::move(coro));
+}
+template <class T>
+task_handle<T> create_task(task<T>&& coro, std::string name) {
   return get_running_loop().create_task(std::move(coro), std::move(name));
 }
 

@@ -7,6 +7,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace coroscope {
@@ -57,6 +58,38 @@ protected:
   virtual ~waitable() = default;
 };
 
+// The second and later done callbacks of one future, in fixed blocks: a future that thousands of tasks
+// wait on (an Event's broadcast, a gate) grows without copying and wastes at most one block, where a
+// doubling vector would hold up to twice what it needs.
+class callback_blocks {
+public:
+  callback_blocks() : head_(new block), tail_(head_) {}
+  callback_blocks(const callback_blocks&) = delete;
+  callback_blocks& operator=(const callback_blocks&) = delete;
+  ~callback_blocks() {
+    while (head_) delete std::exchange(head_, head_->next);
+  }
+  void push(callback c) {
+    if (tail_->n == per_block) tail_ = tail_->next = new block;
+    tail_->items[tail_->n++] = c;
+  }
+  template <class F>
+  void for_each(F&& f) {
+    for (block* b = head_; b; b = b->next)
+      for (std::size_t i = 0; i < b->n; ++i) f(b->items[i]);
+  }
+
+private:
+  static constexpr std::size_t per_block = 32;
+  struct block {
+    block* next = nullptr;
+    std::size_t n = 0;
+    callback items[per_block];
+  };
+  block* head_;
+  block* tail_;
+};
+
 // Registration order is execution order (ORD-012). Most futures have one callback (the awaiting task), so
 // the first lives inline and only a second one allocates.
 class callback_list {
@@ -68,24 +101,26 @@ public:
 
   bool empty() const noexcept { return !first_; }
   void push(callback c) {
-    if (!first_) {
+    if (!first_) [[likely]] {
       first_ = c;
       return;
     }
-    if (!rest_) rest_ = new std::vector<callback>();
-    rest_->push_back(c);
+    push_rest(c);
   }
+  bool single() const noexcept { return rest_ == nullptr; }
+  // Takes the only callback out (the list must hold exactly one).
+  callback take_single() noexcept { return std::exchange(first_, callback{}); }
   // Hands every callback to f in order and leaves the list empty.
   template <class F>
   void drain(F&& f) {
     if (!first_) return;
     callback c = first_;
     first_ = {};
-    std::vector<callback>* rest = rest_;
+    callback_blocks* rest = rest_;
     rest_ = nullptr;
     f(c);
     if (rest) {
-      for (auto& r : *rest) f(r);
+      rest->for_each(f);
       delete rest;
     }
   }
@@ -107,15 +142,30 @@ public:
   }
 
 private:
+  void push_rest(callback c) {
+    if (!rest_) rest_ = new callback_blocks();
+    rest_->push(c);
+  }
   callback first_{};
-  std::vector<callback>* rest_ = nullptr;  // invariant: empty when first_ is empty
+  callback_blocks* rest_ = nullptr;  // invariant: null when first_ is empty
 };
 
-class future_core : public rc_base, public waitable {
+// What a future or task needs only now and then (a cancellation message, a name, a pending throw): kept
+// behind one pointer, so that the common future and task frame stay small.
+struct future_extras {
+  std::string cancel_msg;              // Future.cancel(msg)
+  std::string task_msg;                // Task._cancel_message
+  std::unique_ptr<std::string> name;   // Task.set_name(); unset: "Task-<id>"
+  std::exception_ptr pending_throw;    // raised in the task at its next resumption
+  std::uint32_t num_cancels = 0;       // Task.cancelling()
+};
+
+class future_core : public rc_base {
 public:
   enum class state : std::uint8_t { pending, finished, cancelled };
 
   // Joins loop's list of futures (null: a task frame not scheduled yet; task_core::start attaches it).
+  // Defined in event_loop.hpp, with the other parts of the hot path that need the loop's definition.
   explicit future_core(event_loop* loop) noexcept;
 
   bool done() const noexcept { return state_ != state::pending; }
@@ -133,7 +183,6 @@ public:
 
   // Future.cancel(msg). Task and gather's future give it their own meaning.
   virtual bool cancel(const std::string* msg);
-  bool cancel_wait(const std::string* msg) override { return cancel(msg); }
 
   // Where a typed subclass keeps its value (nullptr for void).
   virtual void* value_ptr() noexcept { return nullptr; }
@@ -149,34 +198,57 @@ public:
 
   void set_exception(std::exception_ptr e);
   // set_result for typed subclasses: check first, construct the value, then finish.
-  void check_settable() const;
-  void finish_with_value() noexcept;
+  void check_settable() const {
+    if (is_task_ || !loop_ || done()) [[unlikely]]
+      refuse_settable();
+  }
+  void finish_with_value() noexcept { complete(state::finished); }
 
-  void add_done_callback(callback cb);
+  void add_done_callback(callback cb);  // event_loop.hpp
   std::size_t remove_done_callback(callback_fn fn, void* ctx);
 
   // Cancelled futures raise this; built lazily, with the message given to cancel().
   std::exception_ptr make_cancelled_error() const;
 
 protected:
-  ~future_core() override;
-  void destroy_self() noexcept final;
+  ~future_core() override;             // event_loop.hpp
+  void destroy_self() noexcept final;  // event_loop.hpp
   // Frees the object once reporting and callbacks are dealt with (a frame destroys its coroutine).
   virtual void dispose() noexcept { delete this; }
   virtual const char* kind_name() const noexcept { return "Future"; }
+  // The task to name when an exception was never retrieved (a Task's own name; empty for a future).
+  virtual std::string owner_name() const { return {}; }
+  future_extras& extras() {
+    if (!extras_) extras_ = std::make_unique<future_extras>();
+    return *extras_;
+  }
 
-  void complete(state s) noexcept;  // set the state and schedule the callbacks (never run inline)
+  // Sets the state and schedules the callbacks (never runs them inline). event_loop.hpp: the common case
+  // (one callback, the awaiting task) is inline; complete_slow() does the rest.
+  void complete(state s) noexcept;
+  void complete_slow() noexcept;
   void discard_callbacks() noexcept;
+  [[noreturn]] void refuse_settable() const;
+  void add_done_callback_slow(callback cb);
+  void report_unretrieved() noexcept;
 
-  event_loop* loop_;
-  future_core* prev_ = nullptr;  // the loop's list of its futures, for teardown and all_tasks()
-  future_core* next_ = nullptr;
-  std::exception_ptr exc_;
-  std::unique_ptr<std::string> cancel_msg_;
-  callback_list callbacks_;
+  // The small fields come first so that they fill rc_base's tail padding. The bits after is_task_ belong
+  // to task_core; they live here only because that padding is free, which keeps a task frame small.
   state state_ = state::pending;
   bool log_traceback_ = false;
   bool is_task_ = false;
+  bool must_cancel_ : 1 = false;
+  bool deliver_cancel_ : 1 = false;
+  bool started_ : 1 = false;
+  bool owned_by_loop_ : 1 = false;
+  bool has_pending_throw_ : 1 = false;
+  event_loop* loop_;
+  future_core* prev_ = nullptr;  // the loop's list of its futures, for teardown and all_tasks()
+  future_core* next_ = nullptr;
+  // The outcome's exception. For a coroutine frame, what escaped its body, before the task completes.
+  std::exception_ptr exc_;
+  std::unique_ptr<future_extras> extras_;
+  callback_list callbacks_;
 
   friend class coroscope::event_loop;
 };
