@@ -410,10 +410,32 @@ TEST(Queues, GetAndPutWorkWithCreateTaskGatherWaitForShieldAndAsTask) {
     co_await q.put(7);
     CO_EXPECT_EQ(std::move(all), (std::vector<int>{6, 7}));
 
-    auto via_loop = cs::get_running_loop().create_task(task<int>(q.get()));  // takes a task<T> only
+    auto via_loop = cs::get_running_loop().create_task(q.get());
+    auto converted = cs::get_running_loop().create_task(task<int>(q.get()), "converted");
     q.put_nowait(8);
     CO_EXPECT_EQ(via_loop, 8);
+    q.put_nowait(9);
+    CO_EXPECT_EQ(converted, 9);
+    EXPECT_EQ(converted.get_name(), "converted");
+
+    cs::task_group tg;
+    co_await cs::async_with(tg, [&](cs::task_group& g) -> task<void> {
+      auto in_group = g.create_task(q.get(), "in-group");
+      q.put_nowait(10);
+      CO_EXPECT_EQ(in_group, 10);
+      EXPECT_EQ(in_group.get_name(), "in-group");
+    });
   }());
+}
+
+// run() takes a queue or lock operation as its main coroutine, as asyncio.run takes any coroutine.
+TEST(Queues, RunTakesAQueueOperationAsItsMain) {
+  cs::queue<int> q;
+  q.put_nowait(42);
+  EXPECT_EQ(cs::run(q.get(), {cs::clock_kind::virtual_time}), 42);
+  cs::event ev;
+  ev.set();
+  EXPECT_TRUE(cs::run(ev.wait(), {cs::clock_kind::virtual_time}));
 }
 
 task<void> get_one(cs::queue<int>& q) { co_await q.get(); }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <unordered_map>
 #include <optional>
 #include <string>
@@ -72,6 +73,19 @@ struct exception_context {
 class executor;
 
 namespace detail {
+template <class A>
+struct is_task_type : std::false_type {};
+template <class T>
+struct is_task_type<task<T>> : std::true_type {};
+// An awaitable that is not a task<T> but converts to one (the queue and lock operations, sync_op): what
+// loop.create_task, task_group::create_task and run() also accept, scheduled as that task.
+template <class A>
+concept converts_to_task = !is_task_type<std::remove_cvref_t<A>>::value &&
+                           requires { typename std::remove_cvref_t<A>::value_type; } &&
+                           std::is_convertible_v<A&&, task<typename std::remove_cvref_t<A>::value_type>>;
+template <class A>
+using converted_task_t = task<typename std::remove_cvref_t<A>::value_type>;
+
 class task_core;
 class handle_node;
 class timer_node;
@@ -302,6 +316,10 @@ public:
   task_handle<T> create_task(task<T>&& coro);
   template <class T>
   task_handle<T> create_task(task<T>&& coro, std::string name);
+  template <detail::converts_to_task A>
+  auto create_task(A&& op, std::string name = {}) {
+    return create_task(detail::converted_task_t<A>(std::forward<A>(op)), std::move(name));
+  }
 
   // --- running and stopping ---
   void run_forever();

@@ -42,4 +42,10 @@ T run(task<T> main, run_options options = {}) {
   }
 }
 
+// run(q.get()), run(ev.wait()): anything that converts to a task<T>.
+template <detail::converts_to_task A>
+auto run(A&& main, run_options options = {}) {
+  return run(detail::converted_task_t<A>(std::forward<A>(main)), options);
+}
+
 }  // namespace coroscope

@@ -36,6 +36,12 @@ public:
     return t;
   }
 
+  // A queue or lock operation (anything that converts to a task<T>).
+  template <detail::converts_to_task A>
+  auto create_task(A&& op, std::string name = {}) {
+    return create_task(detail::converted_task_t<A>(std::forward<A>(op)), std::move(name));
+  }
+
   // create_task([&]() -> task<T> { ... }): the closure lives as long as the task.
   template <class F>
     requires detail::task_factory<std::decay_t<F>>
