@@ -103,6 +103,15 @@ void loop_anchor::close() {
   for (auto* n : dropped) n->release();
 }
 
+// The wrong orders of the mutation-testing build (lifo_ready_queue, due_timers_first); unused otherwise.
+struct ready_queue_mutations {
+  static ready_item pop_back(ready_queue& q) noexcept { return q.buf_[--q.tail_ & (q.cap_ - 1)]; }
+  static void push_front(ready_queue& q, const ready_item& it) {
+    if (q.size() == q.cap_) q.grow();
+    q.buf_[--q.head_ & (q.cap_ - 1)] = it;
+  }
+};
+
 void ready_queue::grow() {
   std::size_t ncap = cap_ ? cap_ * 2 : 64;
   auto* nbuf = new ready_item[ncap];
@@ -305,7 +314,7 @@ void event_loop::queue_due_timers() {
     }
     // The heap's reference moves to the queue.
     if (detail::mutant::is(detail::mutant::due_timers_first))
-      ready_.push_front({{&detail::handle_trampoline, n}, nullptr});
+      detail::ready_queue_mutations::push_front(ready_, {{&detail::handle_trampoline, n}, nullptr});
     else
       ready_.push({{&detail::handle_trampoline, n}, nullptr});
   }
@@ -329,7 +338,9 @@ void event_loop::report_callback_exception(const detail::ready_item& it, std::ex
 // function pointer, so that it inlines here.
 [[gnu::always_inline]] inline void event_loop::run_ready_batch() {
   for (std::size_t ntodo = ready_.size(); ntodo > 0; --ntodo) {
-    detail::ready_item it = detail::mutant::is(detail::mutant::lifo_ready_queue) ? ready_.pop_back() : ready_.pop();
+    detail::ready_item it = detail::mutant::is(detail::mutant::lifo_ready_queue)
+                                ? detail::ready_queue_mutations::pop_back(ready_)
+                                : ready_.pop();
     if (debug_) [[unlikely]] {
       run_item_timed(it);
     } else {

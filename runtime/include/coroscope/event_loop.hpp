@@ -220,13 +220,9 @@ public:
       release_buffer();
     return it;
   }
-  ready_item pop_back() noexcept { return buf_[--tail_ & (cap_ - 1)]; }  // mutants only
-  void push_front(const ready_item& it) {                                // mutants only
-    if (size() == cap_) grow();
-    buf_[--head_ & (cap_ - 1)] = it;
-  }
 
 private:
+  friend struct ready_queue_mutations;  // event_loop.cpp: the mutation-testing build's wrong orders
   static constexpr std::size_t retained_capacity = 1024;
   void grow();
   void release_buffer() noexcept {
