@@ -16,8 +16,8 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <new>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -39,7 +39,7 @@ public:
       ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
       ops_ = &inline_ops<D>;
     } else {
-      *reinterpret_cast<D**>(buf_) = new D(std::forward<F>(f));
+      ::new (static_cast<void*>(buf_)) D*(new D(std::forward<F>(f)));
       ops_ = &heap_ops<D>;
     }
   }
