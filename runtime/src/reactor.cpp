@@ -43,6 +43,15 @@ void event_loop::wait_for_events(std::int64_t timeout_ns) {
 }
 
 void event_loop::poll_io(std::int64_t timeout_ns) {
+  using anchor = detail::loop_anchor;
+  // With no fd watched only another thread can wake the loop, and a futex is the cheapest way to wait.
+  if (fds_.empty()) {
+    if (timeout_ns != 0 && anchor_->about_to_sleep(anchor::in_futex)) anchor_->sleep_on_futex(timeout_ns);
+    anchor_->woke();
+    drain_threadsafe();
+    return;
+  }
+  if (timeout_ns != 0 && !anchor_->about_to_sleep(anchor::in_epoll)) timeout_ns = 0;
   epoll_event evs[128];
   int n;
   if (timeout_ns < 0) {
@@ -51,17 +60,13 @@ void event_loop::poll_io(std::int64_t timeout_ns) {
     timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
     n = ::epoll_pwait2(epfd_, evs, 128, &ts, nullptr);
   }
+  anchor_->woke();
   if (n < 0) {
     if (errno == EINTR) return;
     throw std::system_error(errno, std::generic_category(), "coroscope: epoll_pwait2");
   }
   // Callbacks posted by other threads while we slept were queued first, as asyncio appends them to
   // _ready at call time; then the I/O callbacks, in the order the kernel reported them.
-  for (int i = 0; i < n; ++i)
-    if (evs[i].data.fd == anchor_->wakefd) {
-      std::uint64_t v;
-      [[maybe_unused]] auto r = ::read(anchor_->wakefd, &v, sizeof v);
-    }
   drain_threadsafe();
   for (int i = 0; i < n; ++i) {
     const int fd = evs[i].data.fd;

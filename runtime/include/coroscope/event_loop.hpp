@@ -7,6 +7,7 @@
 // from that algorithm. The loop can run on a virtual clock: when nothing is ready it jumps to the next
 // timer, so timer tests are exact and take no wall time.
 #include <coroscope/detail/future_core.hpp>
+#include <coroscope/detail/loop_anchor.hpp>
 #include <coroscope/detail/mutant.hpp>
 #include <coroscope/exceptions.hpp>
 
@@ -89,7 +90,6 @@ using converted_task_t = task<typename std::remove_cvref_t<A>::value_type>;
 class task_core;
 class handle_node;
 class timer_node;
-struct loop_anchor;
 struct ready_item {
   callback cb;
   future_core* fut;  // a reference the loop holds while the item is queued; may be null
@@ -167,36 +167,6 @@ public:
 
 private:
   F f_;
-};
-
-// The part of a loop other threads may touch (call_soon_threadsafe, executor completions). It is shared
-// with them, so a worker that finishes after the loop is gone finds it closed instead of freed memory.
-struct loop_anchor {
-  loop_anchor();
-  loop_anchor(const loop_anchor&) = delete;
-  loop_anchor& operator=(const loop_anchor&) = delete;
-  ~loop_anchor();
-  // Queues n (taking over its reference) and wakes the loop; throws std::runtime_error once closed.
-  void post(handle_node* n);
-  // Moves what was posted into out (loop thread).
-  template <class F>
-  void drain(F&& f) {
-    std::vector<handle_node*> batch;
-    {
-      std::lock_guard<std::mutex> g(m);
-      batch.swap(pending);
-      has_pending.store(false, std::memory_order_relaxed);
-    }
-    for (auto* n : batch) f(n);
-  }
-  void close();
-
-  std::mutex m;
-  std::vector<handle_node*> pending;
-  std::atomic<bool> has_pending{false};
-  std::atomic<bool> ever_posted{false};  // some thread knows the loop: waiting for it is not a deadlock
-  bool open = true;
-  int wakefd = -1;
 };
 
 // Ring buffer of ready callbacks: power-of-two capacity, grows by doubling, never shrinks while running.

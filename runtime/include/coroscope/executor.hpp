@@ -13,11 +13,11 @@
 
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -26,28 +26,69 @@
 
 namespace coroscope {
 
-// A move-only job for an executor.
+// A move-only job for an executor. Small callables (run_in_executor's, a few pointers) live inside the
+// job, so handing one to a thread allocates nothing; larger ones go to the heap.
 class executor_job {
 public:
   executor_job() = default;
   template <class F>
     requires(!std::is_same_v<std::decay_t<F>, executor_job>)
-  executor_job(F&& f) : impl_(std::make_unique<model<std::decay_t<F>>>(std::forward<F>(f))) {}
-  void operator()() { impl_->run(); }
-  explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
+  executor_job(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (fits<D>) {
+      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
+      ops_ = &inline_ops<D>;
+    } else {
+      ::new (static_cast<void*>(buf_)) D*(new D(std::forward<F>(f)));
+      ops_ = &heap_ops<D>;
+    }
+  }
+  executor_job(executor_job&& o) noexcept : ops_(std::exchange(o.ops_, nullptr)) {
+    if (ops_) ops_->relocate(o.buf_, buf_);
+  }
+  executor_job& operator=(executor_job&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ops_ = std::exchange(o.ops_, nullptr);
+      if (ops_) ops_->relocate(o.buf_, buf_);
+    }
+    return *this;
+  }
+  executor_job(const executor_job&) = delete;
+  executor_job& operator=(const executor_job&) = delete;
+  ~executor_job() { reset(); }
+  void operator()() { ops_->run(buf_); }
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
 
 private:
-  struct concept_t {
-    virtual ~concept_t() = default;
-    virtual void run() = 0;
+  static constexpr std::size_t capacity = 6 * sizeof(void*);
+  template <class D>
+  static constexpr bool fits = sizeof(D) <= capacity && alignof(D) <= alignof(std::max_align_t) &&
+                               std::is_nothrow_move_constructible_v<D>;
+  struct ops {
+    void (*run)(void* self);
+    void (*relocate)(void* from, void* to) noexcept;  // move-constructs into to and destroys from
+    void (*destroy)(void* self) noexcept;
   };
-  template <class F>
-  struct model final : concept_t {
-    explicit model(F fn) : f(std::move(fn)) {}
-    void run() override { f(); }
-    F f;
-  };
-  std::unique_ptr<concept_t> impl_;
+  template <class D>
+  static constexpr ops inline_ops{
+      [](void* self) { (*static_cast<D*>(self))(); },
+      [](void* from, void* to) noexcept {
+        ::new (to) D(std::move(*static_cast<D*>(from)));
+        static_cast<D*>(from)->~D();
+      },
+      [](void* self) noexcept { static_cast<D*>(self)->~D(); }};
+  template <class D>
+  static constexpr ops heap_ops{
+      [](void* self) { (**static_cast<D**>(self))(); },
+      [](void* from, void* to) noexcept { *static_cast<D**>(to) = *static_cast<D**>(from); },
+      [](void* self) noexcept { delete *static_cast<D**>(self); }};
+  void reset() noexcept {
+    if (ops_) std::exchange(ops_, nullptr)->destroy(buf_);
+  }
+
+  const ops* ops_ = nullptr;
+  alignas(std::max_align_t) unsigned char buf_[capacity];
 };
 
 // concurrent.futures.Executor, reduced to what run_in_executor needs. Thread-safe.
@@ -75,7 +116,11 @@ private:
   void work();
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<executor_job> jobs_;
+  // FIFO of jobs: a ring that keeps its slots, where a deque would allocate a block every few jobs.
+  std::vector<executor_job> ring_;
+  std::size_t head_ = 0;
+  std::size_t queued_ = 0;
+  std::size_t idle_ = 0;  // workers waiting on cv_: a submit notifies only when one does
   std::vector<std::thread> threads_;
   std::size_t size_;
   bool stopping_ = false;
