@@ -8,7 +8,7 @@
 // Like asyncio, gather is not structured: the first exception propagates at once and the other children
 // keep running (GAT-002); cancelling gather's future cancels the children (GAT-004). Coroutine arguments
 // become tasks when gather is called; void children contribute coroscope::none.
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/ensure_future.hpp>
 
 #include <algorithm>
 #include <tuple>

@@ -5,7 +5,7 @@
 // (that propagates) (WF-002, WF-004, WF-006). Cancelling the caller cancels the inner (WF-007).
 //
 //   int v = co_await wait_for(fetch(), 100ms);
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/ensure_future.hpp>
 #include <coroscope/task.hpp>
 
 #include <chrono>
