@@ -58,7 +58,6 @@ private:
   wait_for_timer* timer_ = nullptr;
   std::unique_ptr<std::string> msg_;  // the cancel message, when the wait was cancelled with one
   st state_ = st::pending;
-  bool registered_ = false;  // inner_done is registered on the inner
 };
 
 // The end of wait_for once the inner is not done after the wait (timeout, or the caller cancelled):
