@@ -1,4 +1,4 @@
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/rc_ptr.hpp>
 #include <coroscope/run.hpp>
 
 namespace coroscope::detail {

@@ -192,6 +192,46 @@ TEST(Gather, GAT010_EmptyGatherIsAlreadyDone) {
   }());
 }
 
+TEST(Gather, GAT001_ManyCoroutinesEachRunOnceAndTheirResultsKeepArgumentOrder) {
+  std::vector<int> ran;
+  vrun([&]() -> task<void> {
+    std::vector<task<int>> children;
+    for (int i = 0; i < 40; ++i)
+      children.push_back([](std::vector<int>& log, int v) -> task<int> {
+        co_await cs::sleep(std::chrono::milliseconds(40 - v));  // finish in reverse order
+        log.push_back(v);
+        co_return v * 10;
+      }(ran, i));
+    auto r = co_await cs::gather(std::move(children));
+    std::vector<int> expected;
+    for (int i = 0; i < 40; ++i) expected.push_back(i * 10);
+    EXPECT_EQ(r, expected);
+  }());
+  ASSERT_EQ(ran.size(), 40u);
+  EXPECT_EQ(ran.front(), 39);
+  EXPECT_EQ(ran.back(), 0);
+}
+
+TEST(Gather, GAT010_DuplicatesAmongManyHandlesRunOnceAndRepeatTheirResult) {
+  int runs = 0;
+  vrun([&]() -> task<void> {
+    std::vector<cs::task_handle<int>> hs;
+    for (int i = 0; i < 20; ++i)
+      hs.push_back(cs::create_task([&runs, i]() -> task<int> {
+        ++runs;
+        co_return i;
+      }));
+    std::vector<cs::task_handle<int>> dup;
+    for (int k = 0; k < 3; ++k)
+      for (auto& h : hs) dup.push_back(h);
+    auto r = co_await cs::gather(std::move(dup));
+    std::vector<int> expected;
+    for (int i = 0; i < 60; ++i) expected.push_back(i % 20);
+    EXPECT_EQ(r, expected);
+  }());
+  EXPECT_EQ(runs, 20);
+}
+
 TEST(Gather, GAT010_DuplicateAwaitablesRunOnceAndRepeatTheirResult) {
   int runs_c = 0, runs_d = 0;
   vrun([&]() -> task<void> {

@@ -325,6 +325,92 @@ TEST(WaitFor, WF011_WaitForOfAShieldTimesOutWithoutCancellingTheTask) {
   }());
 }
 
+// The iterations wait_for takes, against a task that logs one tick per iteration. Expected traces are
+// CPython 3.11's: the inner task runs one iteration after the call, its done callback releases the waiter
+// the next, and the caller resumes the one after (three iterations for an inner that finishes at once).
+task<void> ticker(trace& L, int n) {
+  for (int i = 0; i < n; ++i) {
+    L.push_back("tick" + std::to_string(i));
+    co_await cs::sleep(0ms);
+  }
+}
+
+TEST(WaitFor, WF001_AnInnerThatFinishesAtOnceResumesTheCallerThreeIterationsLater) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto t = cs::create_task(ticker(L, 6));
+    co_await cs::sleep(0ms);
+    L.push_back("wait_for starts");
+    int v = co_await cs::wait_for(
+        [](trace& l) -> task<int> {
+          l.push_back("leaf runs");
+          co_return 7;
+        }(L),
+        1s);
+    L.push_back("wait_for returned " + std::to_string(v));
+    co_await t;
+    EXPECT_EQ(now_ms(), 0);
+  }());
+  EXPECT_EQ(L, (trace{"tick0", "wait_for starts", "tick1", "leaf runs", "tick2", "tick3", "wait_for returned 7",
+                      "tick4", "tick5"}));
+}
+
+TEST(WaitFor, WF001_AFutureThatIsAlreadyDoneStillTakesTwoIterations) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto f = cs::create_future<int>();
+    f.set_result(3);
+    auto t = cs::create_task(ticker(L, 4));
+    co_await cs::sleep(0ms);
+    L.push_back("wait_for starts");
+    int v = co_await cs::wait_for(f, 1s);
+    L.push_back("wait_for returned " + std::to_string(v));
+    co_await t;
+  }());
+  EXPECT_EQ(L, (trace{"tick0", "wait_for starts", "tick1", "tick2", "wait_for returned 3", "tick3"}));
+}
+
+TEST(WaitFor, WF007_TheCallersCancelMessageReachesItAfterTheInnerFinishedCancelling) {
+  trace L;
+  vrun([&]() -> task<void> {
+    auto w = cs::create_task([&]() -> task<void> {
+      try {
+        co_await cs::wait_for(logs_cancel(L, "inner cancelled"), 100s);
+      } catch (const cs::cancelled_error& e) {
+        L.push_back("caller cancelled (" + e.message() + ")");
+        throw;
+      }
+    });
+    auto t = cs::create_task(ticker(L, 7));
+    co_await cs::sleep(0ms);
+    L.push_back("cancel caller");
+    w.cancel("stop");
+    co_await cs::settled(w);
+    L.push_back("awaited caller: " + std::string(w.cancelled() ? "cancelled" : "not cancelled") +
+                ", cancelling()=" + std::to_string(w.cancelling()));
+    co_await t;
+    EXPECT_EQ(now_ms(), 0);
+  }());
+  EXPECT_EQ(L, (trace{"tick0", "cancel caller", "tick1", "tick2", "inner cancelled", "tick3", "tick4",
+                      "caller cancelled (stop)", "tick5", "awaited caller: cancelled, cancelling()=1", "tick6"}));
+}
+
+TEST(WaitFor, WF002_TheTimeoutFiresAtItsDeadlineAndAWinningInnerReturnsAtItsOwnTime) {
+  trace L;
+  vrun([&]() -> task<void> {
+    try {
+      co_await cs::wait_for(logs_cancel(L, "inner cancelled"), 25ms);
+    } catch (const cs::timeout_error&) {
+      L.push_back(at("TimeoutError"));
+    }
+    CO_EXPECT_EQ(cs::wait_for(val("fast", 5ms), 1s), "fast");
+    L.push_back(at("fast returned"));
+    co_await cs::sleep(2s);
+    L.push_back(at("slept"));
+  }());
+  EXPECT_EQ(L, (trace{"inner cancelled", "TimeoutError@25", "fast returned@30", "slept@2030"}));
+}
+
 TEST(Wait, WAI009_WaitTakesAVectorOfHandlesNotALazySequence) {
   // 3.11 rejects a generator with TypeError; here wait() takes a std::vector, so a lazy view does not compile.
   static_assert(!accepted_by_wait<std::vector<int>>);

@@ -6,7 +6,8 @@
 //   }
 //
 // Each item is a task<T> to await once; the remaining children are not cancelled on timeout (ASC-002).
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/ensure_future.hpp>
+#include <coroscope/detail/rc_ptr.hpp>
 
 #include <chrono>
 #include <deque>
@@ -39,6 +40,18 @@ public:
 private:
   void wakeup_next();
 };
+
+// future.result() typed: raises what the future failed with.
+template <class T>
+T result_as(future_core& c) {
+  c.check_result();
+  if constexpr (!std::is_void_v<T>) {
+    if constexpr (std::is_copy_constructible_v<T>)
+      return value_of<T>(c);
+    else
+      return std::move(value_of<T>(c));
+  }
+}
 
 template <class T>
 task<T> wait_for_one(rc_ptr<as_completed_state> st) {

@@ -11,6 +11,7 @@
 #include <coroscope/task.hpp>
 
 #include <concepts>
+#include <coroutine>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -19,6 +20,16 @@
 namespace coroscope {
 
 namespace detail {
+
+// An awaitable that is already complete with a value: what a context manager's synchronous aenter()
+// returns (task_group, timeout_scope, server).
+template <class T>
+struct ready_awaitable {
+  T value;
+  bool await_ready() const noexcept { return true; }
+  void await_suspend(std::coroutine_handle<>) const noexcept {}
+  T await_resume() noexcept { return static_cast<T>(value); }
+};
 
 template <class A>
 decltype(auto) get_awaiter(A&& a) {

@@ -12,6 +12,7 @@
 #include <coroscope/outcome.hpp>
 #include <coroscope/queues.hpp>
 #include <coroscope/run.hpp>
+#include <coroscope/server.hpp>
 #include <coroscope/shield.hpp>
 #include <coroscope/signals.hpp>
 #include <coroscope/sleep.hpp>

@@ -8,7 +8,7 @@
 // Like asyncio, gather is not structured: the first exception propagates at once and the other children
 // keep running (GAT-002); cancelling gather's future cancels the children (GAT-004). Coroutine arguments
 // become tasks when gather is called; void children contribute coroscope::none.
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/ensure_future.hpp>
 
 #include <algorithm>
 #include <tuple>
@@ -32,10 +32,16 @@ public:
   using pooled::operator new;
   using pooled::operator delete;
 
-  gather_state(event_loop* loop, std::vector<future_core*> children)
+  // distinct: the children are known to be distinct (tasks gather created from coroutines).
+  gather_state(event_loop* loop, std::vector<future_core*> children, bool distinct)
       : value_holder<Result, future_core>(loop), children_(std::move(children)) {
-    std::vector<future_core*> seen;
     for (auto* c : children_) c->add_ref();
+    if (distinct) {
+      nfuts_ = children_.size();
+      for (auto* c : children_) c->add_done_callback(bind_callback<gather_state, &gather_state::child_done>(this));
+      return;
+    }
+    std::vector<future_core*> seen;
     // Each distinct child is awaited once, however often it is passed (GAT-010).
     if (children_.size() <= 16) {
       for (auto* c : children_)
@@ -103,9 +109,9 @@ public:
     this->complete(future_core::state::finished);
   }
 
-  static future<Result> start(std::vector<future_core*> children) {
+  static future<Result> start(std::vector<future_core*> children, bool distinct) {
     event_loop& loop = get_running_loop();
-    auto* s = new gather_state(&loop, std::move(children));
+    auto* s = new gather_state(&loop, std::move(children), distinct);
     future<Result> f(s);
     s->release();
     if (s->children_.empty()) {
@@ -178,7 +184,8 @@ auto gather_args(A&&... aws) {
   // Arguments are scheduled left to right (a braced list guarantees the order).
   std::vector<future_ref> keep{future_ref(ensure_future(std::forward<A>(aws)))...};
   for (auto& k : keep) children.push_back(k.core_ptr());
-  return gather_state<typename B::result, B, RE>::start(std::move(children));
+  constexpr bool distinct = (future_like<std::remove_cvref_t<A>>::is_coroutine && ...);
+  return gather_state<typename B::result, B, RE>::start(std::move(children), distinct);
 }
 
 template <bool RE, class A>
@@ -191,7 +198,7 @@ auto gather_vector(std::vector<A> aws) {
   std::vector<future_core*> children;
   children.reserve(keep.size());
   for (auto& k : keep) children.push_back(k.core_ptr());
-  return gather_state<typename B::result, B, RE>::start(std::move(children));
+  return gather_state<typename B::result, B, RE>::start(std::move(children), future_like<A>::is_coroutine);
 }
 
 }  // namespace detail

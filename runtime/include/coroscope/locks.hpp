@@ -23,7 +23,7 @@
 // Objects are used from the thread of their loop. Each keeps its state in a refcounted block that every
 // pending operation holds too, so destroying the object while tasks still wait on it (a task cancelled
 // at shutdown, say) is safe.
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/rc_ptr.hpp>
 #include <coroscope/detail/waiters.hpp>
 #include <coroscope/task.hpp>
 

@@ -5,7 +5,7 @@
 //
 // Returns a new future that follows the inner one; cancelling that future (or the task awaiting it)
 // does not cancel the inner. An already-done inner is returned as it is (SHD-004).
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/ensure_future.hpp>
 
 namespace coroscope {
 

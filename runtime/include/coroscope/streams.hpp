@@ -1,6 +1,7 @@
 #pragma once
-// asyncio's streams (Lib/asyncio/streams.py, 3.11): stream_reader, stream_writer, open_connection and
-// start_server, over a transport that serves any non-blocking fd (sockets, pipes).
+// asyncio's streams (Lib/asyncio/streams.py, 3.11): stream_reader, stream_writer and open_connection, over
+// a transport that serves any non-blocking fd (sockets, pipes); start_server and server are in server.hpp,
+// which this header includes.
 //
 //   auto [reader, writer] = co_await coroscope::open_connection(host, port);
 //   writer.write("ping\n");
@@ -17,14 +18,13 @@
 // Handles are cheap copies of shared state. When the last reader and writer handle of a connection is
 // gone, the connection is closed gracefully (what is buffered is still sent). Streams belong to the thread
 // of their loop.
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/rc_ptr.hpp>
 #include <coroscope/sockets.hpp>
 #include <coroscope/task.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -44,12 +44,6 @@ struct stream_options {
   std::size_t limit = default_stream_limit;   // the reader's buffer limit (readuntil, flow control)
   std::size_t write_high_water = 64 * 1024;   // asyncio's default high-water mark
   std::optional<std::size_t> write_low_water;  // default: high / 4, as asyncio
-};
-
-struct server_options {
-  stream_options streams;
-  int backlog = 100;
-  bool reuse_address = true;
 };
 
 // asyncio.IncompleteReadError (an EOFError): the stream ended early. partial() holds what was read;
@@ -79,7 +73,6 @@ private:
 
 class stream_reader;
 class stream_writer;
-class server;
 
 namespace detail {
 
@@ -225,61 +218,7 @@ fd_streams make_fd_streams(event_loop& loop, int read_fd, int write_fd, const st
 task<std::pair<stream_reader, stream_writer>> open_connection(std::string_view host, std::uint16_t port,
                                                              stream_options options = {});
 
-namespace detail {
-struct server_state;
-using connection_handler = std::function<task<void>(stream_reader&, stream_writer&)>;
-task<server> start_server_impl(connection_handler handler, std::string host, std::uint16_t port,
-                                     server_options options);
-}  // namespace detail
-
-// asyncio.Server. Owns the listening sockets: destroying it closes them (connections go on).
-class server {
-public:
-  server(server&& o) noexcept;
-  server& operator=(server&& o) noexcept;
-  server(const server&) = delete;
-  server& operator=(const server&) = delete;
-  ~server();
-
-  bool is_serving() const noexcept;
-  // Starts accepting (start_server already did, as asyncio's start_serving=True).
-  void start_serving();
-  // Accepts until cancelled, or until close() (then it raises cancelled_error, as asyncio); a cancelled
-  // serve_forever closes the server and waits for it.
-  task<void> serve_forever();
-  // Stops listening and closes the listening sockets; running connections are not touched.
-  void close();
-  // Waits until the server is closed and every connection handler has returned (3.12's meaning: 3.11
-  // returns early when called after close()).
-  task<void> wait_closed();
-  // The listening sockets' addresses (Server.sockets), and their ports.
-  std::vector<socket_address> sockets() const;
-  std::vector<std::uint16_t> ports() const;
-  event_loop& get_loop() const;
-
-  // async with server: aexit closes and waits.
-  detail::ready_awaitable<server&> aenter() { return {*this}; }
-  task<void> aexit(std::exception_ptr);
-
-private:
-  friend task<server> detail::start_server_impl(detail::connection_handler, std::string, std::uint16_t,
-                                                server_options);
-  explicit server(detail::rc_ptr<detail::server_state> s) noexcept;
-  detail::rc_ptr<detail::server_state> state_;
-};
-
-// asyncio.start_server(client_connected_cb, host, port, limit=..., backlog=...). handler is a callable
-// (stream_reader, stream_writer) -> task<void> (by value or by reference); each connection runs it in a
-// task of its own. The server keeps the handler (a coroutine lambda's closure included) alive as long as
-// a connection uses it. An exception escaping the handler goes to the loop's exception handler
-// ("Unhandled exception in client_connected_cb") and closes that connection. host "" listens on every
-// interface (IPv4 and IPv6); port 0 picks a free port (see server::ports()).
-template <class Handler>
-task<server> start_server(Handler handler, std::string_view host, std::uint16_t port, server_options options = {}) {
-  detail::connection_handler h = [handler = std::move(handler)](stream_reader& r, stream_writer& w) mutable {
-    return handler(r, w);
-  };
-  return detail::start_server_impl(std::move(h), std::string(host), port, std::move(options));
-}
-
 }  // namespace coroscope
+
+// The other half of asyncio's streams module; included here so that one include still brings both.
+#include <coroscope/server.hpp>

@@ -11,7 +11,8 @@
 // The first child failure cancels the siblings and the body; the errors come out as one exception_group
 // (base_exception_group when a member is not a std::exception); system_exit / keyboard_interrupt come
 // out bare; an external cancellation of the parent propagates as plain cancelled_error (TG-001..TG-011).
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/async_with.hpp>
+#include <coroscope/detail/rc_ptr.hpp>
 #include <coroscope/task.hpp>
 
 #include <string>

@@ -11,7 +11,7 @@
 // entry and only converts when uncancel() brings it back there, so an external cancel always passes
 // through as cancelled_error (TMO-008). The timeout_error carries the CancelledError as a nested
 // exception (__cause__).
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/async_with.hpp>
 
 #include <chrono>
 #include <coroutine>

@@ -4,8 +4,9 @@
 // timeout nor when the waiting task is cancelled (WAI-001, WAI-005).
 //
 //   auto [done, pending] = co_await wait(std::vector{t1, t2}, first_completed, 50ms);
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/ensure_future.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <stdexcept>

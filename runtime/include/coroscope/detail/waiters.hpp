@@ -13,7 +13,8 @@
 // does not suspend either), so the common case costs neither a coroutine frame nor a trip through the loop.
 // It converts to task<R>, and create_task / gather / wait_for / shield / as_completed accept it, so it goes
 // everywhere the task<R> these functions used to return went.
-#include <coroscope/detail/combinators.hpp>
+#include <coroscope/detail/ensure_future.hpp>
+#include <coroscope/detail/rc_ptr.hpp>
 #include <coroscope/task.hpp>
 
 #include <concepts>
