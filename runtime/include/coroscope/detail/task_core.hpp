@@ -196,9 +196,8 @@ inline void task_core::step() noexcept {
   } else {
     started_ = true;
     link_.resume();
-#if !COROSCOPE_SYMMETRIC_TRANSFER
+    // Drained in every build: a library built with symmetric transfer may run frames compiled without it.
     while (auto next = std::exchange(pending_transfer, nullptr)) next.resume();
-#endif
     deliver_cancel_ = false;
   }
   lp->set_current_task_core(prev);
